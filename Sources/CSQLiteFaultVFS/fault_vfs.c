@@ -1,0 +1,2 @@
+#include "CSQLiteFaultVFS.h"
+void yongai_fault_placeholder(void){}

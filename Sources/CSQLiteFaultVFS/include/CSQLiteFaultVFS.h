@@ -1,0 +1,1 @@
+void yongai_fault_placeholder(void);

@@ -1,0 +1,113 @@
+/// How a collection's records merge.
+public enum MergePolicy: String, Sendable, Hashable {
+    /// Each field is a multi-value register: concurrent edits of a field are kept as siblings.
+    case multiValue
+    /// Records are written once and never changed or deleted; duplicates merge into one.
+    case immutable
+}
+
+/// A declared collection: its name, key, fields, merge policy and indexes. The store
+/// materializes it as a real SQLite table of visible values.
+public struct CollectionSchema: Sendable, Hashable {
+    /// The longest record key accepted, in UTF-8 bytes.
+    public static let maximumKeyLength = 128
+
+    public let name: String
+    /// The key column's name.
+    public let keyField: String
+    /// The declared fields, key excluded, in column order.
+    public let fields: [FieldSchema]
+    public let policy: MergePolicy
+    /// Secondary indexes, each a list of field names.
+    public let indexes: [[String]]
+
+    public init(
+        name: String, keyField: String = "id", fields: [FieldSchema], policy: MergePolicy = .multiValue,
+        indexes: [[String]] = []
+    ) throws(CoreError) {
+        for identifier in [name, keyField] + fields.map(\.name) where !CollectionSchema.isIdentifier(identifier) {
+            throw CoreError(.invalidSchema, "\(identifier.debugDescription) is not a lower-case identifier")
+        }
+        let names = [keyField] + fields.map(\.name)
+        guard Set(names).count == names.count else {
+            throw CoreError(.invalidSchema, "collection \(name) declares a field twice")
+        }
+        for index in indexes {
+            for column in index where !names.contains(column) {
+                throw CoreError(.invalidSchema, "index on \(name) names unknown field \(column)")
+            }
+        }
+        for field in fields {
+            if let value = field.defaultValue { _ = try field.validate(value, in: name) }
+        }
+        self.name = name
+        self.keyField = keyField
+        self.fields = fields
+        self.policy = policy
+        self.indexes = indexes
+    }
+
+    /// The declared field named `name`.
+    public func field(named name: String) -> FieldSchema? {
+        fields.first { $0.name == name }
+    }
+
+    /// Checks a record key.
+    public func validateKey(_ key: String) throws(CoreError) {
+        guard !key.isEmpty, key.utf8.count <= CollectionSchema.maximumKeyLength,
+            !key.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw CoreError(
+                .invalidKey,
+                "\(name) key must be 1-\(CollectionSchema.maximumKeyLength) bytes without control characters (got \(key.debugDescription))"
+            )
+        }
+    }
+
+    /// Checks the values of one write, returning them in canonical form.
+    public func validateWrite(_ values: [String: FieldValue]) throws(CoreError) -> [(name: String, value: FieldValue)] {
+        var result: [(name: String, value: FieldValue)] = []
+        result.reserveCapacity(values.count)
+        for (fieldName, value) in values {
+            guard let field = field(named: fieldName) else {
+                throw CoreError(.unknownField, "\(name) has no field \(fieldName.debugDescription)")
+            }
+            result.append((fieldName, try field.validate(value, in: name)))
+        }
+        return result
+    }
+
+    /// Checks a whole replicated state: known fields (plus `_deleted`), valid values.
+    public func validateState(_ state: RecordState) throws(CoreError) {
+        for stateField in state.fields {
+            if stateField.name == RecordState.deletedField {
+                for value in stateField.register.values where !(value.value == .bool(true) || value.value == .bool(false)) {
+                    throw CoreError(.invalidValue, "\(name)._deleted must be a boolean (got \(value.value))")
+                }
+                continue
+            }
+            guard let field = field(named: stateField.name) else {
+                throw CoreError(.unknownField, "\(name) has no field \(stateField.name.debugDescription)")
+            }
+            for value in stateField.register.values {
+                let canonical = try field.validate(value.value, in: name)
+                guard canonical == value.value else {
+                    throw CoreError(.invalidValue, "\(name).\(field.name) must be a \(field.type.rawValue) (got \(value.value))")
+                }
+            }
+        }
+        if state.exists, state.register(of: RecordState.deletedField) == nil {
+            throw CoreError(.invalidState, "a written \(name) record must carry _deleted")
+        }
+    }
+
+    static func isIdentifier(_ string: String) -> Bool {
+        guard let first = string.utf8.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z"),
+            string.utf8.count <= 63
+        else { return false }
+        return string.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "_")
+        }
+    }
+}

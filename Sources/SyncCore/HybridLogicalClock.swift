@@ -1,0 +1,52 @@
+/// A hybrid logical clock (Kulkarni et al., 2014).
+///
+/// Its readings stay close to wall-clock time but never go backwards, and a reading taken after
+/// receiving a timestamp is always larger than it, so a write that causally follows another
+/// has a larger timestamp whatever the two wall clocks say.
+public struct HybridLogicalClock: Sendable {
+    /// The last timestamp issued or received.
+    public private(set) var latest: HybridTimestamp
+    private let physicalClock: any PhysicalClock
+
+    public init(physicalClock: any PhysicalClock, latest: HybridTimestamp = .zero) {
+        self.physicalClock = physicalClock
+        self.latest = latest
+    }
+
+    /// The timestamp for a local event or a message send.
+    public mutating func now() -> HybridTimestamp {
+        let physical = clampedPhysical()
+        if physical > latest.wallMillis {
+            latest = HybridTimestamp(wallMillis: physical, logical: 0)
+        } else {
+            latest = latest.successor
+        }
+        return latest
+    }
+
+    /// Folds in a timestamp seen from elsewhere, returning the timestamp of the receive event.
+    @discardableResult
+    public mutating func receive(_ remote: HybridTimestamp) -> HybridTimestamp {
+        let physical = clampedPhysical()
+        let wall = max(physical, latest.wallMillis, remote.wallMillis)
+        if wall == latest.wallMillis && wall == remote.wallMillis {
+            latest = HybridTimestamp(wallMillis: wall, logical: max(latest.logical, remote.logical)).successor
+        } else if wall == latest.wallMillis {
+            latest = latest.successor
+        } else if wall == remote.wallMillis {
+            latest = remote.successor
+        } else {
+            latest = HybridTimestamp(wallMillis: wall, logical: 0)
+        }
+        return latest
+    }
+
+    /// Folds in a remote timestamp without issuing a new one (for catching up on stored state).
+    public mutating func observe(_ remote: HybridTimestamp) {
+        if remote > latest { latest = remote }
+    }
+
+    private func clampedPhysical() -> Int64 {
+        min(max(physicalClock.nowMillis(), 0), HybridTimestamp.maximumWallMillis)
+    }
+}

@@ -1,0 +1,155 @@
+/// The replicated state of one record: a multi-value register per field plus the record's
+/// causal context (a version vector covering every write this replica has seen for it).
+///
+/// Existence is the field `_deleted`: every put asserts `false`, a delete writes `true`, so a
+/// delete concurrent with an edit is an ordinary visible conflict and nothing is lost.
+public struct RecordState: Hashable, Sendable {
+    /// The field that records existence.
+    public static let deletedField = "_deleted"
+
+    /// One field's register.
+    public struct Field: Hashable, Sendable {
+        public let name: String
+        public let register: MultiValueRegister
+
+        public init(name: String, register: MultiValueRegister) {
+            self.name = name
+            self.register = register
+        }
+    }
+
+    /// The fields, sorted by name (byte order).
+    public internal(set) var fields: [Field]
+    /// Every dot this replica has seen for the record.
+    public internal(set) var context: VersionVector
+
+    /// A record nobody has written yet.
+    public init() {
+        fields = []
+        context = VersionVector()
+    }
+
+    /// A state from its parts, refusing unsorted fields and values the context does not cover
+    /// (a state no replica could have produced).
+    public init(validatingFields fields: [Field], context: VersionVector) throws(CoreError) {
+        for (index, field) in fields.enumerated() {
+            if index > 0, !RecordState.namePrecedes(fields[index - 1].name, field.name) {
+                throw CoreError(.invalidState, "record fields must be sorted by name without repeats")
+            }
+            for value in field.register.values where !context.covers(value.dot) {
+                throw CoreError(.invalidState, "value of field \(field.name) has dot \(value.dot) outside the context")
+            }
+        }
+        self.fields = fields
+        self.context = context
+    }
+
+    /// Whether any write has reached this record.
+    public var exists: Bool { !fields.isEmpty }
+
+    /// Whether the visible (winning) existence is deleted.
+    public var isDeleted: Bool {
+        visibleValue(of: RecordState.deletedField) == .bool(true)
+    }
+
+    /// The register of `name`, if the field was ever written.
+    public func register(of name: String) -> MultiValueRegister? {
+        guard let index = index(of: name) else { return nil }
+        return fields[index].register
+    }
+
+    /// The visible value of `name`: its register's winner.
+    public func visibleValue(of name: String) -> FieldValue? {
+        register(of: name)?.winner.value
+    }
+
+    /// The names of fields holding concurrent values.
+    public var conflictingFieldNames: [String] {
+        fields.filter { $0.register.isConflict }.map(\.name)
+    }
+
+    public var hasConflicts: Bool { fields.contains { $0.register.isConflict } }
+
+    /// The largest hybrid timestamp held, to advance a receiver's clock.
+    public var maximumTimestamp: HybridTimestamp {
+        var result = HybridTimestamp.zero
+        for field in fields {
+            for value in field.register.values where value.timestamp > result { result = value.timestamp }
+        }
+        return result
+    }
+
+    /// Puts `values` (a live write: `_deleted` is set to false with the same dot).
+    ///
+    /// - Parameter observed: the context the writer had seen; nil means this state's own
+    ///   context, so the write supersedes every value of the fields it sets. A smaller
+    ///   (stale) context keeps the values it had not seen as siblings.
+    public mutating func put(
+        _ values: [(name: String, value: FieldValue)], dot: Dot, timestamp: HybridTimestamp,
+        observed: VersionVector? = nil
+    ) {
+        write(values + [(RecordState.deletedField, .bool(false))], dot: dot, timestamp: timestamp, observed: observed)
+    }
+
+    /// Deletes the record: writes `_deleted = true`, superseding the existence values observed.
+    public mutating func delete(dot: Dot, timestamp: HybridTimestamp, observed: VersionVector? = nil) {
+        write([(RecordState.deletedField, .bool(true))], dot: dot, timestamp: timestamp, observed: observed)
+    }
+
+    /// Writes raw field values (one dot for all of them).
+    public mutating func write(
+        _ values: [(name: String, value: FieldValue)], dot: Dot, timestamp: HybridTimestamp,
+        observed: VersionVector? = nil
+    ) {
+        let observed = observed ?? context
+        let written = values.sorted { RecordState.namePrecedes($0.name, $1.name) }
+        var result: [Field] = []
+        result.reserveCapacity(fields.count + written.count)
+        var existingIndex = 0
+        var writtenIndex = 0
+        while existingIndex < fields.count || writtenIndex < written.count {
+            if writtenIndex == written.count
+                || (existingIndex < fields.count
+                    && RecordState.namePrecedes(fields[existingIndex].name, written[writtenIndex].name))
+            {
+                result.append(fields[existingIndex])
+                existingIndex += 1
+                continue
+            }
+            let (name, value) = written[writtenIndex]
+            writtenIndex += 1
+            // A name written twice in one call: the last one wins.
+            if writtenIndex < written.count, written[writtenIndex].name == name { continue }
+            var kept: [RegisterValue] = []
+            if existingIndex < fields.count, fields[existingIndex].name == name {
+                kept = fields[existingIndex].register.values.filter { !observed.covers($0.dot) }
+                existingIndex += 1
+            }
+            let newValue = RegisterValue(value: value, dot: dot, timestamp: timestamp)
+            let insertAt = kept.firstIndex { dot < $0.dot } ?? kept.count
+            kept.insert(newValue, at: insertAt)
+            result.append(Field(name: name, register: MultiValueRegister(sortedValues: kept)))
+        }
+        fields = result
+        context.add(dot)
+    }
+
+    /// Byte-wise name order, the same on every platform.
+    static func namePrecedes(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+    }
+
+    private func index(of name: String) -> Int? {
+        var low = 0
+        var high = fields.count
+        while low < high {
+            let middle = (low + high) / 2
+            if RecordState.namePrecedes(fields[middle].name, name) {
+                low = middle + 1
+            } else {
+                high = middle
+            }
+        }
+        return low < fields.count && fields[low].name == name ? low : nil
+    }
+}
