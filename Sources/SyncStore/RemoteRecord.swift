@@ -1,0 +1,28 @@
+import SyncCore
+
+/// A record state received from another replica, to be merged.
+public struct RemoteRecord: Sendable, Hashable {
+    public let collection: String
+    public let key: String
+    public let state: RecordState
+
+    public init(collection: String, key: String, state: RecordState) {
+        self.collection = collection
+        self.key = key
+        self.state = state
+    }
+}
+
+/// What one merge batch did.
+public struct MergeSummary: Sendable, Hashable {
+    /// Records this store had never seen.
+    public var new = 0
+    /// Known records whose state grew.
+    public var changed = 0
+    /// Records the store already held in full (duplicates, echoes).
+    public var unchanged = 0
+    /// Merged records that now hold a conflict.
+    public var conflicts = 0
+
+    public init() {}
+}

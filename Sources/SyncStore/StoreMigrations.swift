@@ -1,0 +1,76 @@
+import GRDB
+import SyncCore
+
+/// The store's named migrations, and the installation of declared collections.
+enum StoreMigrations {
+    static func migrator(replicaID: @escaping @Sendable () -> ReplicaID) -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-sync-metadata") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE _sync_meta (
+                        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                        replica_id TEXT NOT NULL,
+                        counter INTEGER NOT NULL CHECK (counter >= 0),
+                        hlc INTEGER NOT NULL CHECK (hlc >= 0),
+                        seq INTEGER NOT NULL CHECK (seq >= 0)
+                    );
+                    CREATE TABLE _sync_collections (
+                        name TEXT PRIMARY KEY,
+                        definition TEXT NOT NULL
+                    );
+                    CREATE TABLE _sync_tombstones (
+                        seq INTEGER PRIMARY KEY,
+                        collection TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        state BLOB NOT NULL,
+                        UNIQUE (collection, key)
+                    );
+                    CREATE TABLE _sync_conflicts (
+                        collection TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        PRIMARY KEY (collection, key)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE _sync_cursors (
+                        name TEXT PRIMARY KEY,
+                        value INTEGER NOT NULL CHECK (value >= 0)
+                    ) WITHOUT ROWID;
+                    """)
+            try db.execute(
+                sql: "INSERT INTO _sync_meta (singleton, replica_id, counter, hlc, seq) VALUES (1, ?, 0, 0, 0)",
+                arguments: [replicaID().rawValue])
+        }
+        return migrator
+    }
+
+    /// Creates the tables of new collections and adds columns for newly declared fields.
+    /// A field whose type changed is refused: the file was made for another declaration.
+    static func install(_ tables: [CollectionTable], in db: Database) throws {
+        for table in tables {
+            let stored = try String.fetchOne(
+                db, sql: "SELECT definition FROM _sync_collections WHERE name = ?", arguments: [table.name])
+            if stored == nil {
+                try db.execute(sql: table.createTableSQL)
+            } else if stored != table.definition {
+                let existing = try db.columns(in: table.name)
+                for field in table.schema.fields {
+                    if let column = existing.first(where: { $0.name == field.name }) {
+                        guard column.type.uppercased() == field.type.sqlType else {
+                            throw StoreError(
+                                .schemaMismatch,
+                                "\(table.name).\(field.name) is stored as \(column.type) but declared \(field.type.sqlType)")
+                        }
+                    } else {
+                        try db.execute(sql: table.addColumnSQL(field))
+                    }
+                }
+            }
+            for index in table.schema.indexes {
+                try db.execute(sql: table.createIndexSQL(index))
+            }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO _sync_collections (name, definition) VALUES (?, ?)",
+                arguments: [table.name, table.definition])
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// An offline-first replica store: declared collections materialized as SQLite tables, every
+/// change captured with dots, contexts and sequence numbers, remote states merged, deltas
+/// extracted and conflicts listed. The one owner of its GRDB connection.
+public final class SyncStore: Sendable {
+    public let schema: Schema
+    /// This install's replica id, made at first open and kept in the file.
+    public let replicaID: ReplicaID
+    let physicalClock: any PhysicalClock
+    let writer: any DatabaseWriter
+    private let tables: [String: CollectionTable]
+
+    /// Opens (creating if needed) the store at `location` for `schema`.
+    ///
+    /// - Parameters:
+    ///   - clock: the wall clock behind the hybrid clock (injected by tests and the simulator).
+    ///   - vfs: a registered SQLite VFS to open the file through (fault injection in tests).
+    public init(
+        _ location: StoreLocation, schema: Schema, clock: any PhysicalClock = SystemClock(), vfs: String? = nil
+    ) throws(StoreError) {
+        self.schema = schema
+        physicalClock = clock
+        let tableList = schema.collections.map(CollectionTable.init)
+        tables = Dictionary(uniqueKeysWithValues: tableList.map { ($0.name, $0) })
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // Deletes need not zero freed pages; WAL with NORMAL sync never corrupts on a crash.
+            try db.execute(sql: "PRAGMA secure_delete = OFF; PRAGMA synchronous = NORMAL")
+        }
+        let writer: any DatabaseWriter = try perform {
+            switch location {
+            case .file(let path):
+                try FileManager.default.createDirectory(
+                    at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+                return try DatabasePool(path: SyncStore.openPath(path, vfs: vfs), configuration: configuration)
+            case .inMemory:
+                return try DatabaseQueue(configuration: configuration)
+            }
+        }
+        let migrator = StoreMigrations.migrator { SyncStore.makeReplicaID() }
+        replicaID = try perform {
+            try migrator.migrate(writer)
+            return try writer.write { db in
+                try StoreMigrations.install(tableList, in: db)
+                let stored = try String.fetchOne(db, sql: "SELECT replica_id FROM _sync_meta") ?? ""
+                return try ReplicaID(stored)
+            }
+        }
+        self.writer = writer
+    }
+
+    /// Runs `body` as one write transaction: all of its writes commit together, or, if it
+    /// throws, none do. Throws a `StoreError`, or whatever `body` throws.
+    public func write<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
+        try writeTransaction { db in
+            let transaction = try WriteTransaction(store: self, db: db)
+            let result = try body(transaction)
+            try transaction.finish()
+            return result
+        }
+    }
+
+    /// The record's current state (live or deleted), or nil if it never reached this store.
+    public func record(_ collection: String, key: String) throws(StoreError) -> RecordState? {
+        let table = try table(collection)
+        return try perform {
+            try writer.read { db in
+                let stored = try RecordStorage(db).load(table, key: key)
+                return stored.location == .absent ? nil : stored.state
+            }
+        }
+    }
+
+    /// The sequence number of the latest change (0 for an empty store).
+    public func latestSeq() throws(StoreError) -> Int64 {
+        try perform { try writer.read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM _sync_meta") ?? 0 } }
+    }
+
+    /// The replica's dot counter: the counter of its latest write.
+    public func counter() throws(StoreError) -> Int64 {
+        try perform { try writer.read { db in try Int64.fetchOne(db, sql: "SELECT counter FROM _sync_meta") ?? 0 } }
+    }
+
+    /// A named cursor (a peer's pull position, say), 0 when never saved.
+    public func cursor(named name: String) throws(StoreError) -> Int64 {
+        try perform {
+            try writer.read { db in
+                try Int64.fetchOne(db, sql: "SELECT value FROM _sync_cursors WHERE name = ?", arguments: [name]) ?? 0
+            }
+        }
+    }
+
+    /// Runs plain read-only SQL against the store (the materialized tables are ordinary tables).
+    public func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        try perform { try writer.read(body) }
+    }
+
+    /// The declared collection `name`, or an `unknown_collection` error.
+    func table(_ name: String) throws(StoreError) -> CollectionTable {
+        guard let table = tables[name] else {
+            throw StoreError(core: .unknownCollection, "no collection named \(name.debugDescription)")
+        }
+        return table
+    }
+
+    /// Every materialized table, in declaration order.
+    var allTables: [CollectionTable] { schema.collections.compactMap { tables[$0.name] } }
+
+    /// One immediate transaction (writers queue on the file lock, never upgrade and deadlock).
+    func transaction<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        try perform { try writeTransaction(body) }
+    }
+
+    /// An immediate transaction that lets the body's own errors through unchanged.
+    private func writeTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as DatabaseError {
+            throw StoreError(.storage, "SQLite: \(error.message ?? error.resultCode.description)", cause: error)
+        }
+    }
+
+    private static func openPath(_ path: String, vfs: String?) -> String {
+        guard let vfs else { return path }
+        let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["?", "#"])) ?? path
+        return "file:\(escaped)?vfs=\(vfs)"
+    }
+
+    /// A fresh random replica id: 16 characters of base 32 (80 bits).
+    static func makeReplicaID() -> ReplicaID {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+        var generator = SystemRandomNumberGenerator()
+        return ReplicaID(unchecked: String((0..<16).map { _ in alphabet[Int(generator.next() % 32)] }))
+    }
+}

@@ -1,0 +1,11 @@
+import Foundation
+import SyncCore
+
+/// The machine's wall clock.
+public struct SystemClock: PhysicalClock {
+    public init() {}
+
+    public func nowMillis() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}
