@@ -32,6 +32,14 @@ final class StoreFixture {
         directory.remove()
     }
 
+    /// Copies the store's files (database and WAL) as a user copying the folder would.
+    func copyFiles(to path: String) throws {
+        let source = directory.file("store.sqlite")
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: source + suffix) {
+            try FileManager.default.copyItem(atPath: source + suffix, toPath: path + suffix)
+        }
+    }
+
     /// Another handle on the same file (as a second process would open it).
     func reopen(clock: ManualClock? = nil) throws -> SyncStore {
         try SyncStore(.file(directory.file("store.sqlite")), schema: YongaiCollections.schema, clock: clock ?? self.clock)

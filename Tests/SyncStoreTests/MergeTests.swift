@@ -1,0 +1,156 @@
+import GRDB
+import SyncCore
+import SyncStore
+import SyncTesting
+import Testing
+import YongaiDomain
+
+@Suite struct MergeTests {
+    @Test(arguments: StoreKind.allCases) func twoStoresConvergeAndMergeIsIdempotent(kind: StoreKind) throws {
+        let one = try StoreFixture(kind)
+        let two = try StoreFixture(kind)
+        try one.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
+        try two.store.write { transaction in
+            try transaction.put("checkins", key: "c-1", Samples.checkin())
+            try transaction.put("checkins", key: "c-2", Samples.checkin(rider: "rider-2"))
+        }
+        let first = try two.store.pull(from: one.store)
+        #expect(first.new == 1 && first.changed == 0 && first.unchanged == 0)
+        let seqAfterFirst = try two.store.latestSeq()
+        let again = try two.store.pull(from: one.store)
+        #expect(again.new == 0 && again.changed == 0 && again.unchanged == 1)
+        #expect(try two.store.latestSeq() == seqAfterFirst)
+
+        try one.store.pull(from: two.store)
+        for collection in ["stations", "checkins"] {
+            for store in [one.store, two.store] {
+                #expect(try store.count(collection) == (collection == "stations" ? 1 : 2))
+            }
+        }
+        #expect(try one.store.record("stations", key: "st-1") == two.store.record("stations", key: "st-1"))
+        #expect(try one.store.record("checkins", key: "c-2") == two.store.record("checkins", key: "c-2"))
+    }
+
+    @Test func concurrentStatusEditsBecomeAConflictResolvedByOneWrite() throws {
+        let station = try StoreFixture(clock: ManualClock(millis: 1_000_000))
+        let admin = try StoreFixture(clock: ManualClock(millis: 2_000_000))
+        try station.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
+        try admin.store.pull(from: station.store)
+        try station.store.write { try $0.put("stations", key: "st-1", ["status": .text("full"), "meals_left": .integer(3)]) }
+        try admin.store.write { try $0.put("stations", key: "st-1", ["status": .text("closed")]) }
+
+        let summary = try station.store.pull(from: admin.store)
+        #expect(summary.changed == 1 && summary.conflicts == 1)
+        try admin.store.pull(from: station.store)
+        for store in [station.store, admin.store] {
+            let conflicts = try store.conflicts()
+            #expect(conflicts.count == 1)
+            let conflict = try #require(conflicts.first)
+            #expect(conflict.collection == "stations" && conflict.key == "st-1" && conflict.field == "status")
+            #expect(Set(conflict.values.map(\.value)) == [.text("full"), .text("closed")])
+            // The admin's clock is ahead: its write is the visible winner everywhere.
+            #expect(conflict.winner.value == .text("closed"))
+            #expect(try store.row("SELECT status, meals_left FROM stations")?["status"] == "closed")
+            // The edit of another field merged cleanly.
+            #expect(try store.row("SELECT meals_left FROM stations")?["meals_left"] == 3)
+        }
+
+        try station.store.write { try $0.resolve("stations", key: "st-1", field: "status", value: .text("open")) }
+        #expect(try station.store.conflicts().isEmpty)
+        try admin.store.pull(from: station.store)
+        #expect(try admin.store.conflicts().isEmpty)
+        #expect(try admin.store.row("SELECT status FROM stations")?["status"] == "open")
+        #expect(try admin.store.count("_sync_conflicts") == 0)
+    }
+
+    @Test func aRemoteDeleteMovesTheRowAndAConcurrentEditKeepsItVisibleAsAConflict() throws {
+        let station = try StoreFixture(clock: ManualClock(millis: 2_000_000))
+        let admin = try StoreFixture(clock: ManualClock(millis: 1_000_000))
+        try admin.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
+        try station.store.pull(from: admin.store)
+        try admin.store.write { try $0.delete("stations", key: "st-1") }
+        try station.store.write { try $0.put("stations", key: "st-1", ["status": .text("full")]) }
+        try station.store.pull(from: admin.store)
+        try admin.store.pull(from: station.store)
+        for store in [station.store, admin.store] {
+            // The station's edit has the larger HLC: the record stays visible, the delete is listed.
+            #expect(try store.count("stations") == 1)
+            #expect(try store.conflicts().map(\.field) == ["_deleted"])
+        }
+        try admin.store.write { try $0.resolve("stations", key: "st-1", field: "_deleted", value: .bool(true)) }
+        try station.store.pull(from: admin.store)
+        #expect(try station.store.count("stations") == 0)
+        #expect(try station.store.conflicts().isEmpty)
+    }
+
+    @Test func invalidRemoteRecordsFailTheBatchAndChangeNothing() throws {
+        let source = try StoreFixture()
+        let target = try StoreFixture()
+        try source.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
+        let good = try source.store.allChanges()[0].remoteRecord
+        var bad = RecordState()
+        bad.put(
+            [("status", .text("exploded"))], dot: Dot(replica: ReplicaID(unchecked: "x"), counter: 1),
+            timestamp: HybridTimestamp(wallMillis: 1, logical: 0))
+        let cases: [(RemoteRecord, String)] = [
+            (RemoteRecord(collection: "stations", key: "st-2", state: bad), "invalid_value"),
+            (RemoteRecord(collection: "parking", key: "p", state: good.state), "unknown_collection"),
+            (RemoteRecord(collection: "stations", key: "", state: good.state), "invalid_key"),
+        ]
+        for (record, code) in cases {
+            let error = #expect(throws: StoreError.self) {
+                try target.store.merge([good, record], cursor: (name: "peer", value: 10))
+            }
+            #expect(error?.code.rawValue == code)
+        }
+        #expect(try target.store.latestSeq() == 0)
+        #expect(try target.store.cursor(named: "peer") == 0)
+        #expect(try target.store.count("stations") == 0)
+    }
+
+    @Test func theCursorIsSavedWithTheBatch() throws {
+        let source = try StoreFixture()
+        let target = try StoreFixture()
+        try source.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
+        try target.store.merge(source.store.allChanges().map(\.remoteRecord), cursor: (name: "daemon.pull", value: 1))
+        #expect(try target.store.cursor(named: "daemon.pull") == 1)
+    }
+
+    @Test func aClonedReplicaIDIsDetectedWhenItsWritesMeet() throws {
+        let original = try StoreFixture()
+        try original.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
+        // Copy the store file: the copy carries the same replica id and counter.
+        let copyDirectory = TemporaryDirectory("clone")
+        defer { copyDirectory.remove() }
+        try original.copyFiles(to: copyDirectory.file("copy.sqlite"))
+        let clone = try SyncStore(.file(copyDirectory.file("copy.sqlite")), schema: YongaiCollections.schema)
+        #expect(clone.replicaID == original.store.replicaID)
+        try original.store.write { try $0.put("stations", key: "st-1", ["status": .text("full")]) }
+        try clone.write { try $0.put("stations", key: "st-1", ["status": .text("closed")]) }
+        let error = #expect(throws: StoreError.self) { try original.store.pull(from: clone) }
+        #expect(error?.code == .replicaClash)
+        #expect(try original.store.row("SELECT status FROM stations")?["status"] == "full")
+    }
+
+    @Test func ownWritesComingBackRaiseTheCounterSoItIsNeverReused() throws {
+        let device = try StoreFixture()
+        let daemon = try StoreFixture()
+        // Snapshot the device's empty store, as a backup taken before any write.
+        let backup = TemporaryDirectory("backup")
+        defer { backup.remove() }
+        try device.copyFiles(to: backup.file("device.sqlite"))
+        try device.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
+        try device.store.write { try $0.put("stations", key: "st-1", ["status": .text("full")]) }
+        try daemon.store.pull(from: device.store)
+        // The device is restored from the backup (counter 0) and learns its writes back.
+        let restored = try SyncStore(.file(backup.file("device.sqlite")), schema: YongaiCollections.schema)
+        #expect(try restored.counter() == 0)
+        try restored.pull(from: daemon.store)
+        #expect(try restored.counter() == 2)
+        try restored.write { try $0.put("stations", key: "st-1", ["status": .text("open")]) }
+        #expect(try restored.counter() == 3)
+        try daemon.store.pull(from: restored)
+        #expect(try daemon.store.row("SELECT status FROM stations")?["status"] == "open")
+        #expect(try daemon.store.conflicts().isEmpty)
+    }
+}
