@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(
             name: "yongai-bench",
             dependencies: [
-                "SyncCore", "SyncStore", "YongaiDomain",
+                "SyncCore", "SyncStore", "YongaiDomain", "SyncTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -8,7 +8,7 @@ public enum MergePolicy: String, Sendable, Hashable {
 
 /// A declared collection: its name, key, fields, merge policy and indexes. The store
 /// materializes it as a real SQLite table of visible values.
-public struct CollectionSchema: Sendable, Hashable {
+public struct CollectionSchema: Sendable {
     /// The longest record key accepted, in UTF-8 bytes.
     public static let maximumKeyLength = 128
 
@@ -20,6 +20,10 @@ public struct CollectionSchema: Sendable, Hashable {
     public let policy: MergePolicy
     /// Secondary indexes, each a list of field names.
     public let indexes: [[String]]
+    /// Field name to position in `fields`.
+    private let positions: [String: Int]
+    /// The field names in order, for quick scans.
+    private let fieldNames: [String]
 
     public init(
         name: String, keyField: String = "id", fields: [FieldSchema], policy: MergePolicy = .multiValue,
@@ -45,17 +49,23 @@ public struct CollectionSchema: Sendable, Hashable {
         self.fields = fields
         self.policy = policy
         self.indexes = indexes
+        positions = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
+        fieldNames = fields.map(\.name)
     }
 
     /// The declared field named `name`.
     public func field(named name: String) -> FieldSchema? {
-        fields.first { $0.name == name }
+        positions[name].map { fields[$0] }
+    }
+
+    /// The position of the field named `name` in `fields`.
+    public func position(of name: String) -> Int? {
+        positions[name]
     }
 
     /// Checks a record key.
     public func validateKey(_ key: String) throws(CoreError) {
-        guard !key.isEmpty, key.utf8.count <= CollectionSchema.maximumKeyLength,
-            !key.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        guard !key.isEmpty, key.utf8.count <= CollectionSchema.maximumKeyLength, !CollectionSchema.hasControlCharacter(key)
         else {
             throw CoreError(
                 .invalidKey,
@@ -64,17 +74,28 @@ public struct CollectionSchema: Sendable, Hashable {
         }
     }
 
-    /// Checks the values of one write, returning them in canonical form.
-    public func validateWrite(_ values: [String: FieldValue]) throws(CoreError) -> [(name: String, value: FieldValue)] {
-        var result: [(name: String, value: FieldValue)] = []
-        result.reserveCapacity(values.count)
+    /// Checks the values of one write, returning them in canonical form by field position
+    /// (nil where the write gives no value).
+    public func validateWrite(_ values: [String: FieldValue]) throws(CoreError) -> [FieldValue?] {
+        var result = [FieldValue?](repeating: nil, count: fields.count)
         for (fieldName, value) in values {
-            guard let field = field(named: fieldName) else {
+            // Comparing short names beats hashing them.
+            guard let position = fieldNames.firstIndex(of: fieldName) else {
                 throw CoreError(.unknownField, "\(name) has no field \(fieldName.debugDescription)")
             }
-            result.append((fieldName, try field.validate(value, in: name)))
+            result[position] = try fields[position].validate(value, in: name)
         }
         return result
+    }
+
+    /// Whether `string` holds a C0 or C1 control character (checked on UTF-8 bytes).
+    static func hasControlCharacter(_ string: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in string.utf8 {
+            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte <= 0x9F) { return true }
+            previous = byte
+        }
+        return false
     }
 
     /// Checks a whole replicated state: known fields (plus `_deleted`), valid values.

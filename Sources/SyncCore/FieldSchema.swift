@@ -17,7 +17,7 @@ public enum FieldType: String, Sendable, Hashable, CaseIterable {
 }
 
 /// One declared field of a collection: its type and the values it accepts.
-public struct FieldSchema: Sendable, Hashable {
+public final class FieldSchema: Sendable {
     public let name: String
     public let type: FieldType
     /// Whether a new record must give it (or have a default).
@@ -52,35 +52,42 @@ public struct FieldSchema: Sendable, Hashable {
     /// real field becomes a real).
     public func validate(_ value: FieldValue, in collection: String) throws(CoreError) -> FieldValue {
         let canonical: FieldValue
-        switch (type, value) {
-        case (_, .null):
+        switch value {
+        case .null:
             guard isNullable else { throw refusal(collection, value, "must not be null") }
             return .null
-        case (.text, .text(let text)):
+        case .text(let text):
+            guard type == .text else { throw wrongType(collection, value) }
             guard text.utf8.count <= maximumLength else {
                 throw refusal(collection, value, "is longer than \(maximumLength) bytes")
             }
             canonical = value
-        case (.integer, .integer(let number)):
-            try check(Double(number), collection, value)
-            canonical = value
-        case (.real, .integer(let number)):
-            try check(Double(number), collection, value)
-            canonical = .real(Double(number))
-        case (.real, .real(let number)):
+        case .integer(let number):
+            switch type {
+            case .integer: canonical = value
+            case .real: canonical = .real(Double(number))
+            default: throw wrongType(collection, value)
+            }
+            if range != nil { try check(Double(number), collection, value) }
+        case .real(let number):
+            guard type == .real else { throw wrongType(collection, value) }
             guard number.isFinite else { throw refusal(collection, value, "must be a finite number") }
-            try check(number, collection, value)
+            if range != nil { try check(number, collection, value) }
+            // SQLite stores -0.0 as 0: keep one zero so states round-trip through columns.
+            canonical = number == 0 ? .real(0) : value
+        case .bool:
+            guard type == .boolean else { throw wrongType(collection, value) }
             canonical = value
-        case (.boolean, .bool):
-            canonical = value
-        default:
-            throw refusal(collection, value, "must be \(type == .integer ? "an" : "a") \(type.rawValue)")
         }
         if let allowedValues, !allowedValues.contains(canonical) {
             let choices = allowedValues.map(\.description).joined(separator: ", ")
             throw refusal(collection, value, "must be one of \(choices)")
         }
         return canonical
+    }
+
+    private func wrongType(_ collection: String, _ value: FieldValue) -> CoreError {
+        refusal(collection, value, "must be \(type == .integer ? "an" : "a") \(type.rawValue)")
     }
 
     private func check(_ number: Double, _ collection: String, _ value: FieldValue) throws(CoreError) {

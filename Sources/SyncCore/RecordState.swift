@@ -88,7 +88,7 @@ public struct RecordState: Hashable, Sendable {
         _ values: [(name: String, value: FieldValue)], dot: Dot, timestamp: HybridTimestamp,
         observed: VersionVector? = nil
     ) {
-        write(values + [(RecordState.deletedField, .bool(false))], dot: dot, timestamp: timestamp, observed: observed)
+        write(RecordState.inserting((RecordState.deletedField, .bool(false)), into: values), dot: dot, timestamp: timestamp, observed: observed)
     }
 
     /// Deletes the record: writes `_deleted = true`, superseding the existence values observed.
@@ -96,13 +96,13 @@ public struct RecordState: Hashable, Sendable {
         write([(RecordState.deletedField, .bool(true))], dot: dot, timestamp: timestamp, observed: observed)
     }
 
-    /// Writes raw field values (one dot for all of them).
+    /// Writes raw field values (one dot for all of them). A name given twice keeps its last value.
     public mutating func write(
         _ values: [(name: String, value: FieldValue)], dot: Dot, timestamp: HybridTimestamp,
         observed: VersionVector? = nil
     ) {
         let observed = observed ?? context
-        let written = values.sorted { RecordState.namePrecedes($0.name, $1.name) }
+        let written = RecordState.isSorted(values) ? values : values.sorted { RecordState.namePrecedes($0.name, $1.name) }
         var result: [Field] = []
         result.reserveCapacity(fields.count + written.count)
         var existingIndex = 0
@@ -118,25 +118,57 @@ public struct RecordState: Hashable, Sendable {
             }
             let (name, value) = written[writtenIndex]
             writtenIndex += 1
-            // A name written twice in one call: the last one wins.
             if writtenIndex < written.count, written[writtenIndex].name == name { continue }
-            var kept: [RegisterValue] = []
+            let newValue = RegisterValue(value: value, dot: dot, timestamp: timestamp)
+            var existing: MultiValueRegister?
             if existingIndex < fields.count, fields[existingIndex].name == name {
-                kept = fields[existingIndex].register.values.filter { !observed.covers($0.dot) }
+                existing = fields[existingIndex].register
                 existingIndex += 1
             }
-            let newValue = RegisterValue(value: value, dot: dot, timestamp: timestamp)
-            let insertAt = kept.firstIndex { dot < $0.dot } ?? kept.count
-            kept.insert(newValue, at: insertAt)
-            result.append(Field(name: name, register: MultiValueRegister(sortedValues: kept)))
+            let register: MultiValueRegister
+            if let existing, !existing.isCovered(by: observed) {
+                // A stale context: the values it had not seen stay as siblings.
+                var kept = existing.values.filter { !observed.covers($0.dot) }
+                kept.insert(newValue, at: kept.firstIndex { dot < $0.dot } ?? kept.count)
+                register = MultiValueRegister(sortedValues: kept)
+            } else {
+                register = MultiValueRegister(newValue)
+            }
+            result.append(Field(name: name, register: register))
         }
         fields = result
         context.add(dot)
     }
 
-    /// Byte-wise name order, the same on every platform.
-    static func namePrecedes(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+    /// Whether `values` are sorted by name (repeats allowed).
+    private static func isSorted(_ values: [(name: String, value: FieldValue)]) -> Bool {
+        for index in values.indices.dropFirst() where namePrecedes(values[index].name, values[index - 1].name) {
+            return false
+        }
+        return true
+    }
+
+    /// `values` with `entry` added at its place by name (when `values` are sorted).
+    private static func inserting(
+        _ entry: (name: String, value: FieldValue), into values: [(name: String, value: FieldValue)]
+    ) -> [(name: String, value: FieldValue)] {
+        var result = values
+        result.insert(entry, at: values.firstIndex { !namePrecedes($0.name, entry.name) } ?? values.count)
+        return result
+    }
+
+    /// The order fields are kept in: byte-wise on UTF-8, the same on every platform.
+    public static func namePrecedes(_ lhs: String, _ rhs: String) -> Bool {
+        let fast = lhs.utf8.withContiguousStorageIfAvailable { left in
+            rhs.utf8.withContiguousStorageIfAvailable { right in
+                for index in 0..<min(left.count, right.count) where left[index] != right[index] {
+                    return left[index] < right[index]
+                }
+                return left.count < right.count
+            }
+        }
+        if let result = fast ?? nil { return result }
+        return lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
     }
 
     private func index(of name: String) -> Int? {

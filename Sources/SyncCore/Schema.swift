@@ -1,5 +1,5 @@
 /// The set of collections a store holds.
-public struct Schema: Sendable, Hashable {
+public struct Schema: Sendable {
     public let collections: [CollectionSchema]
 
     public init(_ collections: [CollectionSchema]) throws(CoreError) {

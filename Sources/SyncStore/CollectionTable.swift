@@ -1,14 +1,25 @@
+import GRDB
 import SyncCore
 
-/// The SQL of one collection's materialized table.
+/// One collection's materialized table: its SQL, its state codec and its column binding.
 ///
 /// The table holds one row per live record with its visible values in real, typed columns, so
 /// `sqlite3` and plain SQL read it directly. Two more columns carry the sync metadata:
 /// `_sync_seq`, the change sequence number (the row id, so a delta scan is a range scan), and
-/// `_sync_state`, the record's full replicated state. Deleted records move to
-/// `_sync_tombstones`, so the table lists exactly what is visible.
+/// `_sync_state`, the rest of the record's replicated state (see `RecordStateCodec`).
+/// Deleted records move to `_sync_tombstones`, so the table lists exactly what is visible.
 struct CollectionTable: Sendable {
     let schema: CollectionSchema
+    let codec: RecordStateCodec
+    /// Declared fields sorted by name (byte order), with their column positions.
+    let columnsByName: [(name: String, column: Int)]
+
+    init(schema: CollectionSchema) {
+        self.schema = schema
+        codec = RecordStateCodec(schema: schema)
+        columnsByName = schema.fields.enumerated().map { ($1.name, $0) }
+            .sorted { RecordState.namePrecedes($0.name, $1.name) }
+    }
 
     var name: String { schema.name }
 
@@ -16,48 +27,143 @@ struct CollectionTable: Sendable {
         "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    /// The visible columns: key first, then the declared fields.
-    var columnNames: [String] { [schema.keyField] + schema.fields.map(\.name) }
+    private var quotedTable: String { Self.quoted(name) }
+    private var quotedKey: String { Self.quoted(schema.keyField) }
+    private var quotedFields: [String] { schema.fields.map { Self.quoted($0.name) } }
 
     var createTableSQL: String {
-        let key = "\(Self.quoted(schema.keyField)) TEXT NOT NULL UNIQUE"
+        let key = "\(quotedKey) TEXT NOT NULL UNIQUE"
         let fields = schema.fields.map { "\(Self.quoted($0.name)) \($0.type.sqlType)" }
         let columns = [key] + fields + ["\"_sync_seq\" INTEGER PRIMARY KEY", "\"_sync_state\" BLOB NOT NULL"]
-        return "CREATE TABLE \(Self.quoted(name)) (\(columns.joined(separator: ", ")))"
+        return "CREATE TABLE \(quotedTable) (\(columns.joined(separator: ", ")))"
     }
 
     func createIndexSQL(_ columns: [String]) -> String {
         let indexName = "\(name)_by_\(columns.joined(separator: "_"))"
         return
-            "CREATE INDEX IF NOT EXISTS \(Self.quoted(indexName)) ON \(Self.quoted(name))(\(columns.map(Self.quoted).joined(separator: ", ")))"
+            "CREATE INDEX IF NOT EXISTS \(Self.quoted(indexName)) ON \(quotedTable)(\(columns.map(Self.quoted).joined(separator: ", ")))"
     }
 
     func addColumnSQL(_ field: FieldSchema) -> String {
-        "ALTER TABLE \(Self.quoted(name)) ADD COLUMN \(Self.quoted(field.name)) \(field.type.sqlType)"
+        "ALTER TABLE \(quotedTable) ADD COLUMN \(Self.quoted(field.name)) \(field.type.sqlType)"
     }
 
-    var selectStateSQL: String {
-        "SELECT \"_sync_state\" FROM \(Self.quoted(name)) WHERE \(Self.quoted(schema.keyField)) = ?"
+    /// Declared columns (0..<n), then the state (n). Binds the key at 1.
+    var selectSQL: String {
+        "SELECT \((quotedFields + ["\"_sync_state\""]).joined(separator: ", ")) FROM \(quotedTable) WHERE \(quotedKey) = ?"
     }
 
-    /// Binds key (1), fields (2...n+1), seq (n+2), state (n+3).
-    var upsertSQL: String {
-        let columns = columnNames.map(Self.quoted) + ["\"_sync_seq\"", "\"_sync_state\""]
+    /// Binds as `bindRow`. Inserts nothing when the key exists (check the change count).
+    var insertSQL: String {
+        let columns = quotedFields + ["\"_sync_seq\"", "\"_sync_state\"", quotedKey]
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        return "INSERT OR REPLACE INTO \(Self.quoted(name))(\(columns.joined(separator: ", "))) VALUES (\(placeholders))"
+        return
+            "INSERT INTO \(quotedTable) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT(\(quotedKey)) DO NOTHING"
+    }
+
+    /// Binds as `bindRow`.
+    var updateSQL: String {
+        let assignments = (quotedFields + ["\"_sync_seq\"", "\"_sync_state\""]).map { "\($0) = ?" }
+        return "UPDATE \(quotedTable) SET \(assignments.joined(separator: ", ")) WHERE \(quotedKey) = ?"
     }
 
     var deleteSQL: String {
-        "DELETE FROM \(Self.quoted(name)) WHERE \(Self.quoted(schema.keyField)) = ?"
+        "DELETE FROM \(quotedTable) WHERE \(quotedKey) = ?"
     }
 
+    /// Sequence (0), key (1), state (2), declared columns (3...). Binds the cursor at 1.
     var changesSQL: String {
-        "SELECT \"_sync_seq\", \(Self.quoted(schema.keyField)), \"_sync_state\" FROM \(Self.quoted(name)) WHERE \"_sync_seq\" > ? ORDER BY \"_sync_seq\""
+        let columns = ["\"_sync_seq\"", quotedKey, "\"_sync_state\""] + quotedFields
+        return "SELECT \(columns.joined(separator: ", ")) FROM \(quotedTable) WHERE \"_sync_seq\" > ? ORDER BY \"_sync_seq\""
     }
 
     /// A canonical description stored with the table, to notice a changed declaration.
     var definition: String {
         let fields = schema.fields.map { "\($0.name):\($0.type.rawValue)" }.joined(separator: ",")
         return "key=\(schema.keyField);fields=\(fields)"
+    }
+
+    /// The given values (by field position) as a write in name order.
+    func namedValues(_ given: [FieldValue?]) -> [(name: String, value: FieldValue)] {
+        columnsByName.compactMap { name, column in given[column].map { (name, $0) } }
+    }
+
+    /// The given values (by field position) completed with defaults for a new record; nil
+    /// when a required field is missing.
+    func completedForNewRecord(_ given: [FieldValue?]) -> [FieldValue?]? {
+        var result = given
+        for (position, field) in schema.fields.enumerated() where given[position] == nil {
+            if let defaultValue = field.defaultValue {
+                result[position] = defaultValue
+            } else if field.isRequired {
+                return nil
+            }
+        }
+        return result
+    }
+
+    /// Binds the row of a brand-new record written once: the fast path that builds no state.
+    func bindNewRow(_ statement: Statement, key: String, values: [FieldValue?], dot: Dot, timestamp: HybridTimestamp, seq: Int64) {
+        statement.resetBindings()
+        for (position, value) in values.enumerated() {
+            statement.bind(value ?? .null, at: Int32(position + 1))
+        }
+        let count = Int32(schema.fields.count)
+        statement.bind(seq, at: count + 1)
+        statement.bind(codec.encodeNewLiveRecord(present: { values[$0] != nil }, dot: dot, timestamp: timestamp), at: count + 2)
+        statement.bind(key, at: count + 3)
+    }
+
+    /// The given values completed for a new record: defaults fill fields neither given nor
+    /// `alreadyHeld`; nil when a required field is still missing.
+    func namedValues(
+        _ given: [FieldValue?], completingWith alreadyHeld: (String) -> Bool
+    ) -> [(name: String, value: FieldValue)]? {
+        var result: [(name: String, value: FieldValue)] = []
+        result.reserveCapacity(columnsByName.count + 1)
+        for (name, column) in columnsByName {
+            if let value = given[column] {
+                result.append((name, value))
+            } else if !alreadyHeld(name) {
+                let field = schema.fields[column]
+                if let defaultValue = field.defaultValue {
+                    result.append((name, defaultValue))
+                } else if field.isRequired {
+                    return nil
+                }
+            }
+        }
+        return result
+    }
+
+    /// Binds a live record's row: visible values (1...n), seq, encoded state, key.
+    func bindRow(_ statement: Statement, key: String, state: RecordState, seq: Int64) {
+        statement.resetBindings()
+        // Walk the state's sorted fields beside the sorted columns: no per-field lookups.
+        let fields = state.fields
+        var fieldIndex = 0
+        for (name, column) in columnsByName {
+            while fieldIndex < fields.count, RecordState.namePrecedes(fields[fieldIndex].name, name) {
+                fieldIndex += 1
+            }
+            let value: FieldValue =
+                fieldIndex < fields.count && fields[fieldIndex].name == name
+                ? fields[fieldIndex].register.winner.value : .null
+            statement.bind(value, at: Int32(column + 1))
+        }
+        let count = Int32(schema.fields.count)
+        statement.bind(seq, at: count + 1)
+        statement.bind(codec.encode(state, live: true), at: count + 2)
+        statement.bind(key, at: count + 3)
+    }
+
+    /// Decodes a live row's state from `statement`, whose declared columns start at
+    /// `firstColumn` and whose state blob is at `stateColumn`.
+    func liveState(_ statement: Statement, firstColumn: Int32, stateColumn: Int32) throws(StoreError) -> RecordState {
+        try statement.withBlob(at: stateColumn) { (bytes) throws(StoreError) in
+            try codec.decode(bytes) { index in
+                statement.fieldValue(at: firstColumn + Int32(index), type: schema.fields[index].type)
+            }
+        }
     }
 }

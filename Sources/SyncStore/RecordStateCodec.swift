@@ -1,42 +1,118 @@
 import SyncCore
 
-/// The compact binary form of a record state kept in `_sync_state` columns.
+/// The compact binary form of a record state kept in `_sync_state` columns, for one collection.
 ///
-/// Layout (version 1): version byte; context as count + (replica, counter) pairs; fields as
-/// count + (name, values) where each value is (context index of its replica, counter,
-/// timestamp, tagged value). Integers are LEB128 varints (zigzag for signed values).
-enum RecordStateCodec {
-    static let version: UInt8 = 1
+/// A live record's row already holds every visible value in its columns, so the blob holds
+/// only what the columns cannot: the causal context, the dot and timestamp of each value, and
+/// the values of conflicting fields. Field names are indexes into the collection's
+/// declaration, and the most common dot is written once.
+///
+/// Layout (version 2), integers as LEB128 varints:
+/// - version byte;
+/// - context: count, then (replica as length-prefixed UTF-8, counter) pairs;
+/// - field count, then the base dot (when there are fields): context index of its replica,
+///   counter, timestamp;
+/// - then for each field: name reference (0 = literal name follows, k = k-th known
+///   name: `_deleted`, then the declared fields in order), a kind byte, then its payload.
+///   Kind bits: 1 = own dot follows (else the base dot), 2 = value implied (a live row's
+///   column, or existence from where the row lives), 4 = siblings: count, then (replica
+///   index, counter, timestamp, value) each. A value is a tag byte (0 null, 1 false, 2 true,
+///   3 zigzag integer, 4 little-endian double, 5 text) and its payload.
+struct RecordStateCodec: Sendable {
+    static let version: UInt8 = 2
 
-    static func encode(_ state: RecordState) -> [UInt8] {
+    private static let ownDot: UInt8 = 1
+    private static let implied: UInt8 = 2
+    private static let siblings: UInt8 = 4
+
+    /// `_deleted`, then the declared fields in column order.
+    let knownNames: [String]
+    /// The known names sorted by name, with their references.
+    private let referencesByName: [(name: String, reference: Int)]
+
+    init(schema: CollectionSchema) {
+        knownNames = [RecordState.deletedField] + schema.fields.map(\.name)
+        referencesByName = knownNames.enumerated().map { ($1, $0 + 1) }.sorted { RecordState.namePrecedes($0.0, $1.0) }
+    }
+
+    /// Encodes `state`. With `live`, declared fields' single values are left to the row's
+    /// columns and existence is implied.
+    func encode(_ state: RecordState, live: Bool) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(64 + state.fields.count * 24)
-        out.append(version)
+        out.reserveCapacity(48 + state.fields.count * 4)
+        out.append(RecordStateCodec.version)
         let entries = state.context.entries
-        appendVarint(UInt64(entries.count), to: &out)
+        Self.appendVarint(UInt64(entries.count), to: &out)
         for entry in entries {
-            appendString(entry.replica.rawValue, to: &out)
-            appendVarint(UInt64(entry.counter), to: &out)
+            Self.appendString(entry.replica.rawValue, to: &out)
+            Self.appendVarint(UInt64(entry.counter), to: &out)
         }
-        appendVarint(UInt64(state.fields.count), to: &out)
+        Self.appendVarint(UInt64(state.fields.count), to: &out)
+        let base = state.register(of: RecordState.deletedField)?.single ?? state.fields.first?.register.values[0]
+        if let base { appendDot(base, entries, to: &out) }
+        // Fields and known names are both sorted: walk them side by side.
+        var known = 0
         for field in state.fields {
-            appendString(field.name, to: &out)
-            appendVarint(UInt64(field.register.values.count), to: &out)
-            for value in field.register.values {
-                let replicaIndex = entries.firstIndex { $0.replica == value.dot.replica } ?? 0
-                appendVarint(UInt64(replicaIndex), to: &out)
-                appendVarint(UInt64(value.dot.counter), to: &out)
-                appendVarint(UInt64(bitPattern: value.timestamp.rawValue), to: &out)
-                appendValue(value.value, to: &out)
+            while known < referencesByName.count, RecordState.namePrecedes(referencesByName[known].name, field.name) {
+                known += 1
             }
+            let reference = known < referencesByName.count && referencesByName[known].name == field.name
+                ? referencesByName[known].reference : nil
+            if let reference {
+                Self.appendVarint(UInt64(reference), to: &out)
+            } else {
+                out.append(0)
+                Self.appendString(field.name, to: &out)
+            }
+            guard let value = field.register.single else {
+                out.append(Self.siblings)
+                let values = field.register.values
+                Self.appendVarint(UInt64(values.count), to: &out)
+                for value in values {
+                    appendDot(value, entries, to: &out)
+                    Self.appendValue(value.value, to: &out)
+                }
+                continue
+            }
+            let sharesBase = base.map { $0.dot == value.dot && $0.timestamp == value.timestamp } ?? false
+            // Existence is implied by where the row lives; a declared field by its live column.
+            let isImplied = reference == 1 || (live && reference != nil)
+            out.append((sharesBase ? 0 : Self.ownDot) | (isImplied ? Self.implied : 0))
+            if !sharesBase { appendDot(value, entries, to: &out) }
+            if !isImplied { Self.appendValue(value.value, to: &out) }
         }
         return out
     }
 
-    static func decode(_ bytes: UnsafeRawBufferPointer) throws(StoreError) -> RecordState {
+    /// Encodes the state of a brand-new live record written once by `dot`, with a value for
+    /// each declared field where `present` is true: byte for byte what `encode(_:live:)` gives
+    /// for that state, without building it.
+    func encodeNewLiveRecord(present: (Int) -> Bool, dot: Dot, timestamp: HybridTimestamp) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(40 + knownNames.count * 2)
+        out.append(RecordStateCodec.version)
+        out.append(1)
+        Self.appendString(dot.replica.rawValue, to: &out)
+        Self.appendVarint(UInt64(dot.counter), to: &out)
+        var fieldCount = 1
+        for index in 0..<(knownNames.count - 1) where present(index) { fieldCount += 1 }
+        Self.appendVarint(UInt64(fieldCount), to: &out)
+        out.append(0)
+        Self.appendVarint(UInt64(dot.counter), to: &out)
+        Self.appendVarint(UInt64(bitPattern: timestamp.rawValue), to: &out)
+        for (_, reference) in referencesByName where reference == 1 || present(reference - 2) {
+            Self.appendVarint(UInt64(reference), to: &out)
+            out.append(Self.implied)
+        }
+        return out
+    }
+
+    /// Decodes a blob. `column(i)` reads the i-th declared field's column of a live row; nil
+    /// means the record is deleted (a tombstone, with no columns).
+    func decode(_ bytes: UnsafeRawBufferPointer, column: ((Int) -> FieldValue)?) throws(StoreError) -> RecordState {
         var reader = Reader(bytes: bytes)
         do {
-            guard try reader.byte() == version else { throw Reader.Failure() }
+            guard try reader.byte() == RecordStateCodec.version else { throw Reader.Failure() }
             let entryCount = try reader.count()
             var entries: [VersionVector.Entry] = []
             entries.reserveCapacity(entryCount)
@@ -46,21 +122,48 @@ enum RecordStateCodec {
             }
             let context = try VersionVector(validating: entries)
             let fieldCount = try reader.count()
+            let base = fieldCount > 0 ? try reader.dot(entries) : nil
             var fields: [RecordState.Field] = []
             fields.reserveCapacity(fieldCount)
             for _ in 0..<fieldCount {
-                let name = try reader.string()
-                let valueCount = try reader.count()
-                var values: [RegisterValue] = []
-                values.reserveCapacity(valueCount)
-                for _ in 0..<valueCount {
-                    let replicaIndex = try reader.count()
-                    guard replicaIndex < entries.count else { throw Reader.Failure() }
-                    let dot = Dot(replica: entries[replicaIndex].replica, counter: try reader.positive())
-                    let timestamp = HybridTimestamp(rawValue: Int64(bitPattern: try reader.varint()))
-                    values.append(RegisterValue(value: try reader.value(), dot: dot, timestamp: timestamp))
+                let reference = try reader.index(below: knownNames.count + 1)
+                let name: String
+                if reference == 0 {
+                    name = try reader.string()
+                } else {
+                    name = knownNames[reference - 1]
                 }
-                fields.append(RecordState.Field(name: name, register: try MultiValueRegister(validating: values)))
+                let kind = try reader.byte()
+                if kind == Self.siblings {
+                    let valueCount = try reader.count()
+                    var values: [RegisterValue] = []
+                    values.reserveCapacity(valueCount)
+                    for _ in 0..<valueCount {
+                        let (dot, timestamp) = try reader.dot(entries)
+                        values.append(RegisterValue(value: try reader.value(), dot: dot, timestamp: timestamp))
+                    }
+                    fields.append(RecordState.Field(name: name, register: try MultiValueRegister(validating: values)))
+                    continue
+                }
+                guard kind & ~(Self.ownDot | Self.implied) == 0 else { throw Reader.Failure() }
+                let stamp: (dot: Dot, timestamp: HybridTimestamp)
+                if kind & Self.ownDot != 0 {
+                    stamp = try reader.dot(entries)
+                } else {
+                    guard let base else { throw Reader.Failure() }
+                    stamp = base
+                }
+                let value: FieldValue
+                if kind & Self.implied == 0 {
+                    value = try reader.value()
+                } else if reference == 1 {
+                    value = .bool(column == nil)
+                } else {
+                    guard reference > 1, let column else { throw Reader.Failure() }
+                    value = column(reference - 2)
+                }
+                let register = MultiValueRegister(RegisterValue(value: value, dot: stamp.dot, timestamp: stamp.timestamp))
+                fields.append(RecordState.Field(name: name, register: register))
             }
             guard reader.isAtEnd else { throw Reader.Failure() }
             return try RecordState(validatingFields: fields, context: context)
@@ -70,6 +173,13 @@ enum RecordStateCodec {
     }
 
     // MARK: Writing
+
+    private func appendDot(_ value: RegisterValue, _ entries: [VersionVector.Entry], to out: inout [UInt8]) {
+        let replicaIndex = entries.firstIndex { $0.replica == value.dot.replica } ?? 0
+        Self.appendVarint(UInt64(replicaIndex), to: &out)
+        Self.appendVarint(UInt64(value.dot.counter), to: &out)
+        Self.appendVarint(UInt64(bitPattern: value.timestamp.rawValue), to: &out)
+    }
 
     private static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
         var value = value
@@ -139,19 +249,30 @@ enum RecordStateCodec {
             return Int(value)
         }
 
+        /// An index into a table of `limit` entries.
+        mutating func index(below limit: Int) throws(Failure) -> Int {
+            let value = try varint()
+            guard value < UInt64(limit) else { throw Failure() }
+            return Int(value)
+        }
+
         mutating func positive() throws(Failure) -> Int64 {
             let value = try varint()
             guard value > 0, value <= UInt64(Int64.max) else { throw Failure() }
             return Int64(value)
         }
 
+        mutating func dot(_ entries: [VersionVector.Entry]) throws(Failure) -> (dot: Dot, timestamp: HybridTimestamp) {
+            let replicaIndex = try index(below: entries.count)
+            let dot = Dot(replica: entries[replicaIndex].replica, counter: try positive())
+            return (dot, HybridTimestamp(rawValue: Int64(bitPattern: try varint())))
+        }
+
         mutating func string() throws(Failure) -> String {
             let length = try count()
             let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
             offset += length
-            guard let string = String(validating: slice, as: UTF8.self) else {
-                throw Failure()
-            }
+            guard let string = String(validating: slice, as: UTF8.self) else { throw Failure() }
             return string
         }
 

@@ -19,12 +19,16 @@ final class RecordStorage {
 
     private struct TableStatements {
         let select: Statement
-        let upsert: Statement
+        let insert: Statement
+        let update: Statement
         let delete: Statement
     }
 
     let db: Database
-    private var tableStatements: [String: TableStatements] = [:]
+    /// Prepared statements per collection (few: scanned, not hashed).
+    private var tableStatements: [(name: String, statements: TableStatements)] = []
+    /// Per collection: whether `_sync_tombstones` may hold one of its records.
+    private var tombstonesByCollection: [(name: String, exists: Bool)] = []
     private var tombstoneSelect: Statement?
     private var tombstoneUpsert: Statement?
     private var tombstoneDelete: Statement?
@@ -34,33 +38,73 @@ final class RecordStorage {
     }
 
     func load(_ table: CollectionTable, key: String) throws -> Stored {
-        let statements = try statements(for: table)
-        statements.select.resetBindings()
-        statements.select.bind(key, at: 1)
-        defer { statements.select.resetBindings() }
-        if try statements.select.nextRow() {
-            return Stored(state: try statements.select.recordState(at: 0), location: .live)
+        let select = try statements(for: table).select
+        select.resetBindings()
+        select.bind(key, at: 1)
+        defer { select.resetBindings() }
+        if try select.nextRow() {
+            let count = Int32(table.schema.fields.count)
+            return Stored(state: try table.liveState(select, firstColumn: 0, stateColumn: count), location: .live)
         }
+        guard try mayHaveTombstones(table) else { return Stored(state: RecordState(), location: .absent) }
         let tombstone = try prepared(&tombstoneSelect, "SELECT state FROM _sync_tombstones WHERE collection = ? AND key = ?")
         tombstone.resetBindings()
         tombstone.bind(table.name, at: 1)
         tombstone.bind(key, at: 2)
         defer { tombstone.resetBindings() }
         if try tombstone.nextRow() {
-            return Stored(state: try tombstone.recordState(at: 0), location: .tombstone)
+            let state = try tombstone.withBlob(at: 0) { (bytes) throws(StoreError) in
+                try table.codec.decode(bytes, column: nil)
+            }
+            return Stored(state: state, location: .tombstone)
         }
         return Stored(state: RecordState(), location: .absent)
     }
 
+    /// Inserts a record state known to be new to this collection's tombstones; returns false,
+    /// changing nothing, when the key is already live (then load and merge instead).
+    ///
+    /// The fast path for new records: one insert, no look-up first.
+    func insertIfAbsent(_ table: CollectionTable, key: String, state: RecordState, seq: Int64) throws -> Bool {
+        precondition(!state.isDeleted, "a tombstone is never inserted blind")
+        let insert = try statements(for: table).insert
+        table.bindRow(insert, key: key, state: state, seq: seq)
+        try insert.run()
+        guard insert.changedRowCount == 1 else { return false }
+        if state.hasConflicts { try markConflict(table, key: key, true) }
+        return true
+    }
+
+    /// Inserts a brand-new record written once by `dot`, building no state; returns false,
+    /// changing nothing, when the key is already live.
+    func insertNewIfAbsent(
+        _ table: CollectionTable, key: String, values: [FieldValue?], dot: Dot, timestamp: HybridTimestamp, seq: Int64
+    ) throws -> Bool {
+        let insert = try statements(for: table).insert
+        table.bindNewRow(insert, key: key, values: values, dot: dot, timestamp: timestamp, seq: seq)
+        try insert.run()
+        return insert.changedRowCount == 1
+    }
+
+    /// Whether a blind insert is safe: no tombstone of this collection can hold the key.
+    func mayHaveTombstones(_ table: CollectionTable) throws -> Bool {
+        if let known = tombstonesByCollection.first(where: { $0.name == table.name }) { return known.exists }
+        let exists =
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM _sync_tombstones WHERE collection = ?)", arguments: [table.name])
+            ?? true
+        tombstonesByCollection.append((table.name, exists))
+        return exists
+    }
+
     /// Saves `state` under a new sequence number where its visible existence says it belongs.
     func save(_ table: CollectionTable, key: String, state: RecordState, seq: Int64, replacing previous: Stored) throws {
-        let encoded = RecordStateCodec.encode(state)
+        let statements = try statements(for: table)
         if state.isDeleted {
             if previous.location == .live {
-                let delete = try statements(for: table).delete
-                delete.resetBindings()
-                delete.bind(key, at: 1)
-                try delete.run()
+                statements.delete.resetBindings()
+                statements.delete.bind(key, at: 1)
+                try statements.delete.run()
             }
             let upsert = try prepared(
                 &tombstoneUpsert, "INSERT OR REPLACE INTO _sync_tombstones (seq, collection, key, state) VALUES (?, ?, ?, ?)")
@@ -68,8 +112,10 @@ final class RecordStorage {
             upsert.bind(seq, at: 1)
             upsert.bind(table.name, at: 2)
             upsert.bind(key, at: 3)
-            upsert.bind(encoded, at: 4)
+            upsert.bind(table.codec.encode(state, live: false), at: 4)
             try upsert.run()
+            tombstonesByCollection.removeAll { $0.name == table.name }
+            tombstonesByCollection.append((table.name, true))
         } else {
             if previous.location == .tombstone {
                 let delete = try prepared(&tombstoneDelete, "DELETE FROM _sync_tombstones WHERE collection = ? AND key = ?")
@@ -78,35 +124,34 @@ final class RecordStorage {
                 delete.bind(key, at: 2)
                 try delete.run()
             }
-            let upsert = try statements(for: table).upsert
-            upsert.resetBindings()
-            upsert.bind(key, at: 1)
-            var index: Int32 = 2
-            for field in table.schema.fields {
-                upsert.bind(state.visibleValue(of: field.name) ?? .null, at: index)
-                index += 1
+            let statement = previous.location == .live ? statements.update : statements.insert
+            table.bindRow(statement, key: key, state: state, seq: seq)
+            try statement.run()
+            guard statement.changedRowCount == 1 else {
+                throw StoreError(.storage, "\(table.name) \(key) changed underneath its transaction")
             }
-            upsert.bind(seq, at: index)
-            upsert.bind(encoded, at: index + 1)
-            try upsert.run()
         }
         let hadConflicts = previous.location != .absent && previous.state.hasConflicts
-        let hasConflicts = state.hasConflicts
-        if hasConflicts && !hadConflicts {
+        if state.hasConflicts != hadConflicts { try markConflict(table, key: key, state.hasConflicts) }
+    }
+
+    private func markConflict(_ table: CollectionTable, key: String, _ conflicted: Bool) throws {
+        if conflicted {
             try db.execute(
                 sql: "INSERT OR IGNORE INTO _sync_conflicts (collection, key) VALUES (?, ?)", arguments: [table.name, key])
-        } else if hadConflicts && !hasConflicts {
+        } else {
             try db.execute(sql: "DELETE FROM _sync_conflicts WHERE collection = ? AND key = ?", arguments: [table.name, key])
         }
     }
 
     private func statements(for table: CollectionTable) throws -> TableStatements {
-        if let statements = tableStatements[table.name] { return statements }
+        if let cached = tableStatements.first(where: { $0.name == table.name }) { return cached.statements }
         let statements = TableStatements(
-            select: try db.cachedStatement(sql: table.selectStateSQL),
-            upsert: try db.cachedStatement(sql: table.upsertSQL),
+            select: try db.cachedStatement(sql: table.selectSQL),
+            insert: try db.cachedStatement(sql: table.insertSQL),
+            update: try db.cachedStatement(sql: table.updateSQL),
             delete: try db.cachedStatement(sql: table.deleteSQL))
-        tableStatements[table.name] = statements
+        tableStatements.append((table.name, statements))
         return statements
     }
 

@@ -72,13 +72,29 @@ extension Statement {
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
-    /// Decodes the record state in a blob column.
-    func recordState(at column: Int32) throws(StoreError) -> RecordState {
+    /// A declared column's value, typed by its field type.
+    func fieldValue(at column: Int32, type: FieldType) -> FieldValue {
+        if sqlite3_column_type(sqliteStatement, column) == SQLITE_NULL { return .null }
+        switch type {
+        case .text: return .text(text(at: column))
+        case .integer: return .integer(sqlite3_column_int64(sqliteStatement, column))
+        case .real: return .real(sqlite3_column_double(sqliteStatement, column))
+        case .boolean: return .bool(sqlite3_column_int64(sqliteStatement, column) != 0)
+        }
+    }
+
+    /// Runs `body` on the bytes of a blob column.
+    func withBlob<T>(at column: Int32, _ body: (UnsafeRawBufferPointer) throws(StoreError) -> T) throws(StoreError) -> T {
         let count = Int(sqlite3_column_bytes(sqliteStatement, column))
         guard let pointer = sqlite3_column_blob(sqliteStatement, column) else {
             throw StoreError(.corruptState, "a stored record state is empty")
         }
-        return try RecordStateCodec.decode(UnsafeRawBufferPointer(start: pointer, count: count))
+        return try body(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+
+    /// The number of rows the last statement on this connection changed.
+    var changedRowCount: Int32 {
+        sqlite3_changes(sqlite3_db_handle(sqliteStatement))
     }
 
     private func stepError(_ code: Int32) -> DatabaseError {

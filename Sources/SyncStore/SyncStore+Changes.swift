@@ -12,13 +12,21 @@ extension SyncStore {
         return try perform {
             try writer.read { db in
                 var sources = try allTables.map { table in
-                    try ChangeSource(db.cachedStatement(sql: table.changesSQL), collection: table.name, after: cursor)
+                    try ChangeSource(db.cachedStatement(sql: table.changesSQL), after: cursor) {
+                        (statement) throws(StoreError) in
+                        (table.name, try table.liveState(statement, firstColumn: 3, stateColumn: 2))
+                    }
                 }
+                let tombstones = try db.cachedStatement(
+                    sql: "SELECT seq, key, state, collection FROM _sync_tombstones WHERE seq > ? ORDER BY seq")
                 sources.append(
-                    try ChangeSource(
-                        db.cachedStatement(
-                            sql: "SELECT seq, key, state, collection FROM _sync_tombstones WHERE seq > ? ORDER BY seq"),
-                        collection: nil, after: cursor))
+                    try ChangeSource(tombstones, after: cursor) { (statement) throws(StoreError) in
+                        let table = try self.table(statement.text(at: 3))
+                        let state = try statement.withBlob(at: 2) { (bytes) throws(StoreError) in
+                            try table.codec.decode(bytes, column: nil)
+                        }
+                        return (table.name, state)
+                    })
                 defer { sources.forEach { $0.close() } }
                 var changes: [RecordChange] = []
                 var nextCursor = cursor
@@ -56,16 +64,19 @@ extension SyncStore {
     }
 }
 
-/// One table's changes, read row by row in sequence order.
+/// One table's changes, read row by row in sequence order. Rows hold the sequence number in
+/// column 0 and the key in column 1; `decode` reads the collection and state.
 private struct ChangeSource {
     let statement: Statement
-    /// The collection of every row, or nil when rows carry it in column 3 (tombstones).
-    let collection: String?
+    let decode: (Statement) throws(StoreError) -> (collection: String, state: RecordState)
     private(set) var headSeq: Int64?
 
-    init(_ statement: Statement, collection: String?, after cursor: Int64) throws {
+    init(
+        _ statement: Statement, after cursor: Int64,
+        decode: @escaping (Statement) throws(StoreError) -> (collection: String, state: RecordState)
+    ) throws {
         self.statement = statement
-        self.collection = collection
+        self.decode = decode
         statement.resetBindings()
         statement.bind(cursor, at: 1)
         headSeq = try statement.nextRow() ? statement.int64(at: 0) : nil
@@ -73,9 +84,8 @@ private struct ChangeSource {
 
     /// The current row as a change; moves to the next row.
     mutating func take() throws -> RecordChange {
-        let change = RecordChange(
-            seq: statement.int64(at: 0), collection: collection ?? statement.text(at: 3), key: statement.text(at: 1),
-            state: try statement.recordState(at: 2))
+        let (collection, state) = try decode(statement)
+        let change = RecordChange(seq: statement.int64(at: 0), collection: collection, key: statement.text(at: 1), state: state)
         headSeq = try statement.nextRow() ? statement.int64(at: 0) : nil
         return change
     }

@@ -11,7 +11,8 @@ public final class SyncStore: Sendable {
     public let replicaID: ReplicaID
     let physicalClock: any PhysicalClock
     let writer: any DatabaseWriter
-    private let tables: [String: CollectionTable]
+    /// The materialized tables, in declaration order (few: scanned, not hashed).
+    let allTables: [CollectionTable]
 
     /// Opens (creating if needed) the store at `location` for `schema`.
     ///
@@ -24,7 +25,7 @@ public final class SyncStore: Sendable {
         self.schema = schema
         physicalClock = clock
         let tableList = schema.collections.map(CollectionTable.init)
-        tables = Dictionary(uniqueKeysWithValues: tableList.map { ($0.name, $0) })
+        allTables = tableList
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -101,14 +102,11 @@ public final class SyncStore: Sendable {
 
     /// The declared collection `name`, or an `unknown_collection` error.
     func table(_ name: String) throws(StoreError) -> CollectionTable {
-        guard let table = tables[name] else {
+        guard let table = allTables.first(where: { $0.name == name }) else {
             throw StoreError(core: .unknownCollection, "no collection named \(name.debugDescription)")
         }
         return table
     }
-
-    /// Every materialized table, in declaration order.
-    var allTables: [CollectionTable] { schema.collections.compactMap { tables[$0.name] } }
 
     /// One immediate transaction (writers queue on the file lock, never upgrade and deadlock).
     func transaction<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {

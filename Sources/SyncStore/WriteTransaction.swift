@@ -26,33 +26,46 @@ public final class WriteTransaction {
     ///
     /// A new record needs every required field (defaults fill the rest). An immutable record
     /// accepts only a repeat of what it holds, which changes nothing.
-    @discardableResult
-    public func put(_ collection: String, key: String, _ values: [String: FieldValue]) throws(StoreError) -> RecordState {
+    public func put(_ collection: String, key: String, _ values: [String: FieldValue]) throws(StoreError) {
         let table = try store.table(collection)
         let schema = table.schema
-        var written: [(name: String, value: FieldValue)]
+        let given: [FieldValue?]
         do {
             try schema.validateKey(key)
-            written = try schema.validateWrite(values)
+            given = try schema.validateWrite(values)
         } catch {
             throw StoreError(error)
         }
+        // Fast path: a complete new record is inserted blind, with no look-up and no state built.
+        if let complete = table.completedForNewRecord(given), try !perform({ try storage.mayHaveTombstones(table) }) {
+            let before = meta
+            let (dot, timestamp, seq) = nextWrite()
+            let inserted = try perform {
+                try storage.insertNewIfAbsent(table, key: key, values: complete, dot: dot, timestamp: timestamp, seq: seq)
+            }
+            if inserted { return }
+            meta = before
+        }
         let stored = try perform { try storage.load(table, key: key) }
-        let isLive = stored.location == .live
         if schema.policy == .immutable && stored.location != .absent {
-            if written.allSatisfy({ stored.state.visibleValue(of: $0.name) == $0.value }) { return stored.state }
+            let repeats = zip(schema.fields, given).allSatisfy { field, value in
+                value == nil || stored.state.visibleValue(of: field.name) == value
+            }
+            if repeats { return }
             throw StoreError(core: .immutableRecord, "\(collection) \(key) is immutable and already exists")
         }
-        if !isLive {
-            for field in schema.fields where values[field.name] == nil && stored.state.register(of: field.name) == nil {
-                if let defaultValue = field.defaultValue {
-                    written.append((field.name, defaultValue))
-                } else if field.isRequired {
-                    throw StoreError(core: .missingField, "a new \(collection) record needs \(field.name)")
-                }
+        let written: [(name: String, value: FieldValue)]
+        if stored.location == .live {
+            written = table.namedValues(given)
+        } else if let completed = table.namedValues(given, completingWith: { stored.state.register(of: $0) != nil }) {
+            written = completed
+        } else {
+            let missing = zip(schema.fields, given).first { field, value in
+                value == nil && field.isRequired && field.defaultValue == nil && stored.state.register(of: field.name) == nil
             }
+            throw StoreError(core: .missingField, "a new \(collection) record needs \(missing?.0.name ?? "more fields")")
         }
-        return try commit(table, key: key, stored: stored) { state, dot, timestamp in
+        try commit(table, key: key, stored: stored) { state, dot, timestamp in
             state.put(written, dot: dot, timestamp: timestamp)
         }
     }
@@ -91,7 +104,7 @@ public final class WriteTransaction {
         }
         let written: [(name: String, value: FieldValue)]
         do {
-            written = try table.schema.validateWrite([field: value])
+            written = table.namedValues(try table.schema.validateWrite([field: value]))
         } catch {
             throw StoreError(error)
         }
@@ -105,17 +118,20 @@ public final class WriteTransaction {
         try meta.save(storage.db)
     }
 
+    /// Takes the next dot, timestamp and sequence number.
+    private func nextWrite() -> (Dot, HybridTimestamp, Int64) {
+        meta.counter += 1
+        return (Dot(replica: store.replicaID, counter: meta.counter), meta.clock.now(), meta.nextSeq())
+    }
+
     @discardableResult
     private func commit(
         _ table: CollectionTable, key: String, stored: RecordStorage.Stored,
         change: (inout RecordState, Dot, HybridTimestamp) -> Void
     ) throws(StoreError) -> RecordState {
-        meta.counter += 1
-        let dot = Dot(replica: store.replicaID, counter: meta.counter)
-        let timestamp = meta.clock.now()
+        let (dot, timestamp, seq) = nextWrite()
         var state = stored.state
         change(&state, dot, timestamp)
-        let seq = meta.nextSeq()
         try perform { try storage.save(table, key: key, state: state, seq: seq, replacing: stored) }
         return state
     }

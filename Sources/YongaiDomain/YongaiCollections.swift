@@ -28,6 +28,11 @@ public enum YongaiCollections {
             FieldSchema("purpose", .text, required: true, nullable: false, allowed: texts("rest", "charge", "meal", "other")),
             FieldSchema("at", .integer, required: true, nullable: false, range: 0...253_402_300_799_999),
             FieldSchema("device", .text, required: true, nullable: false, maximumLength: 64),
+            FieldSchema("lat", .real, range: -90...90),
+            FieldSchema("lon", .real, range: -180...180),
+            FieldSchema("minutes", .integer, range: 0...1_440),
+            FieldSchema("battery_pct", .integer, range: 0...100),
+            FieldSchema("note", .text, maximumLength: 500),
         ],
         policy: .immutable,
         indexes: [["rider_id"], ["station_id", "at"]])

@@ -8,8 +8,11 @@ import YongaiDomain
 @Suite struct LocalWriteTests {
     @Test(arguments: StoreKind.allCases) func putMaterializesARealRow(kind: StoreKind) throws {
         let fixture = try StoreFixture(kind)
-        let state = try fixture.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
+        try fixture.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
+        let state = try #require(try fixture.store.record("stations", key: "st-1"))
         #expect(state.visibleValue(of: "name") == .text("Rest Stop 1"))
+        #expect(state.context == VersionVector([fixture.store.replicaID: 1]))
+        #expect(!state.isDeleted)
         let row = try #require(try fixture.store.row("SELECT id, kind, name, lat, status, free_chargers, meals_left FROM stations"))
         #expect(row["id"] == "st-1")
         #expect(row["kind"] == "rest_stop")

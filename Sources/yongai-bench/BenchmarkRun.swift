@@ -1,0 +1,57 @@
+import Foundation
+import SyncTesting
+
+/// Timing and reporting shared by the benchmarks: fresh directories, alternating rounds,
+/// medians, a readable table and the last-line JSON.
+struct BenchmarkRun {
+    let name: String
+    let options: BenchmarkOptions
+
+    /// A fresh directory for one round.
+    func makeDirectory(_ label: String) -> String {
+        let base = options.directory ?? NSTemporaryDirectory()
+        let path = base + "/yongai-bench-\(name)-\(label)-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    func removeDirectory(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Seconds taken by `body`.
+    static func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = ContinuousClock.now
+        try body()
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// Prints the side-by-side table and the JSON line; the ratio is baseline rate / ours.
+    func report(records: Int, ours: [Double], baseline: [Double], oursLabel: String, baselineLabel: String, target: String) {
+        let oursRate = Double(records) / BenchmarkRun.median(ours)
+        let baselineRate = Double(records) / BenchmarkRun.median(baseline)
+        let ratio = baselineRate / oursRate
+        func row(_ label: String, _ times: [Double], _ rate: Double) -> String {
+            let padded = label.padding(toLength: 44, withPad: " ", startingAt: 0)
+            let rounds = times.map { String(format: "%.3f", $0) }.joined(separator: " ")
+            return "\(padded) \(String(format: "%12.0f", rate)) rec/s   rounds (s): \(rounds)"
+        }
+        let indexNote = options.indexes ? "with" : "no"
+        print(
+            "\(name): \(records) records, batches of \(options.batch), \(indexNote) secondary indexes on either side, \(options.rounds) rounds per side (median)"
+        )
+        print(row(oursLabel, ours, oursRate))
+        print(row(baselineLabel, baseline, baselineRate))
+        print(String(format: "ratio (baseline rate / ours): %.2f   target: %@", ratio, target))
+        print(
+            "{\"bench\":\"\(name)\",\"records\":\(records),\"indexes\":\(options.indexes),\"ours_per_s\":\(Int(oursRate)),\"baseline_per_s\":\(Int(baselineRate)),\"ratio\":\(String(format: "%.3f", ratio))}"
+        )
+    }
+}
