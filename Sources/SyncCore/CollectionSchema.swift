@@ -22,8 +22,8 @@ public struct CollectionSchema: Sendable {
     public let indexes: [[String]]
     /// Field name to position in `fields`.
     private let positions: [String: Int]
-    /// The field names in order, for quick scans.
-    private let fieldNames: [String]
+    /// The field names in order, with their UTF-8 lengths, for quick scans.
+    private let fieldNames: [(name: String, length: Int)]
 
     public init(
         name: String, keyField: String = "id", fields: [FieldSchema], policy: MergePolicy = .multiValue,
@@ -50,7 +50,7 @@ public struct CollectionSchema: Sendable {
         self.policy = policy
         self.indexes = indexes
         positions = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
-        fieldNames = fields.map(\.name)
+        fieldNames = fields.map { ($0.name, $0.name.utf8.count) }
     }
 
     /// The declared field named `name`.
@@ -79,8 +79,9 @@ public struct CollectionSchema: Sendable {
     public func validateWrite(_ values: [String: FieldValue]) throws(CoreError) -> [FieldValue?] {
         var result = [FieldValue?](repeating: nil, count: fields.count)
         for (fieldName, value) in values {
-            // Comparing short names beats hashing them.
-            guard let position = fieldNames.firstIndex(of: fieldName) else {
+            // Comparing a few short names (lengths first) beats hashing them.
+            let length = fieldName.utf8.count
+            guard let position = fieldNames.firstIndex(where: { $0.length == length && $0.name == fieldName }) else {
                 throw CoreError(.unknownField, "\(name) has no field \(fieldName.debugDescription)")
             }
             result[position] = try fields[position].validate(value, in: name)

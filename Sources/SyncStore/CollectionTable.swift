@@ -53,7 +53,7 @@ struct CollectionTable: Sendable {
         "SELECT \((quotedFields + ["\"_sync_state\""]).joined(separator: ", ")) FROM \(quotedTable) WHERE \(quotedKey) = ?"
     }
 
-    /// Binds as `bindRow`. Inserts nothing when the key exists (check the change count).
+    /// Binds as `runRow`. Inserts nothing when the key exists (check the change count).
     var insertSQL: String {
         let columns = quotedFields + ["\"_sync_seq\"", "\"_sync_state\"", quotedKey]
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
@@ -61,7 +61,7 @@ struct CollectionTable: Sendable {
             "INSERT INTO \(quotedTable) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT(\(quotedKey)) DO NOTHING"
     }
 
-    /// Binds as `bindRow`.
+    /// Binds as `runRow`.
     var updateSQL: String {
         let assignments = (quotedFields + ["\"_sync_seq\"", "\"_sync_state\""]).map { "\($0) = ?" }
         return "UPDATE \(quotedTable) SET \(assignments.joined(separator: ", ")) WHERE \(quotedKey) = ?"
@@ -102,16 +102,18 @@ struct CollectionTable: Sendable {
         return result
     }
 
-    /// Binds the row of a brand-new record written once: the fast path that builds no state.
-    func bindNewRow(_ statement: Statement, key: String, values: [FieldValue?], dot: Dot, timestamp: HybridTimestamp, seq: Int64) {
+    /// Inserts (or updates) the row of a brand-new record written once: the fast path that
+    /// builds no state.
+    func runNewRow(_ statement: Statement, key: String, values: [FieldValue?], dot: Dot, timestamp: HybridTimestamp, seq: Int64) throws {
         statement.resetBindings()
-        for (position, value) in values.enumerated() {
-            statement.bind(value ?? .null, at: Int32(position + 1))
+        for position in values.indices {
+            if let value = values[position] { statement.bind(value, at: Int32(position + 1)) }
         }
         let count = Int32(schema.fields.count)
         statement.bind(seq, at: count + 1)
-        statement.bind(codec.encodeNewLiveRecord(present: { values[$0] != nil }, dot: dot, timestamp: timestamp), at: count + 2)
         statement.bind(key, at: count + 3)
+        let state = codec.encodeNewLiveRecord(present: { values[$0] != nil }, dot: dot, timestamp: timestamp)
+        try statement.run(bindingBlob: state, at: count + 2)
     }
 
     /// The given values completed for a new record: defaults fill fields neither given nor
@@ -136,8 +138,8 @@ struct CollectionTable: Sendable {
         return result
     }
 
-    /// Binds a live record's row: visible values (1...n), seq, encoded state, key.
-    func bindRow(_ statement: Statement, key: String, state: RecordState, seq: Int64) {
+    /// Runs a live record's row statement: visible values (1...n), seq, encoded state, key.
+    func runRow(_ statement: Statement, key: String, state: RecordState, seq: Int64) throws {
         statement.resetBindings()
         // Walk the state's sorted fields beside the sorted columns: no per-field lookups.
         let fields = state.fields
@@ -153,8 +155,8 @@ struct CollectionTable: Sendable {
         }
         let count = Int32(schema.fields.count)
         statement.bind(seq, at: count + 1)
-        statement.bind(codec.encode(state, live: true), at: count + 2)
         statement.bind(key, at: count + 3)
+        try statement.run(bindingBlob: codec.encode(state, live: true), at: count + 2)
     }
 
     /// Decodes a live row's state from `statement`, whose declared columns start at

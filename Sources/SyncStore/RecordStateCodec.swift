@@ -18,8 +18,13 @@ import SyncCore
 ///   column, or existence from where the row lives), 4 = siblings: count, then (replica
 ///   index, counter, timestamp, value) each. A value is a tag byte (0 null, 1 false, 2 true,
 ///   3 zigzag integer, 4 little-endian double, 5 text) and its payload.
+///
+/// A live record written by a single write (every field and the context carry one dot: a
+/// new record, the most common case by far) uses the short form (version 3): the replica,
+/// the counter, the timestamp, and a varint bit mask of which known names it holds.
 struct RecordStateCodec: Sendable {
     static let version: UInt8 = 2
+    static let singleWriteVersion: UInt8 = 3
 
     private static let ownDot: UInt8 = 1
     private static let implied: UInt8 = 2
@@ -38,6 +43,7 @@ struct RecordStateCodec: Sendable {
     /// Encodes `state`. With `live`, declared fields' single values are left to the row's
     /// columns and existence is implied.
     func encode(_ state: RecordState, live: Bool) -> [UInt8] {
+        if live, let single = singleWriteForm(state) { return single }
         var out: [UInt8] = []
         out.reserveCapacity(48 + state.fields.count * 4)
         out.append(RecordStateCodec.version)
@@ -88,23 +94,62 @@ struct RecordStateCodec: Sendable {
     /// each declared field where `present` is true: byte for byte what `encode(_:live:)` gives
     /// for that state, without building it.
     func encodeNewLiveRecord(present: (Int) -> Bool, dot: Dot, timestamp: HybridTimestamp) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(40 + knownNames.count * 2)
-        out.append(RecordStateCodec.version)
-        out.append(1)
-        Self.appendString(dot.replica.rawValue, to: &out)
-        Self.appendVarint(UInt64(dot.counter), to: &out)
-        var fieldCount = 1
-        for index in 0..<(knownNames.count - 1) where present(index) { fieldCount += 1 }
-        Self.appendVarint(UInt64(fieldCount), to: &out)
-        out.append(0)
-        Self.appendVarint(UInt64(dot.counter), to: &out)
-        Self.appendVarint(UInt64(bitPattern: timestamp.rawValue), to: &out)
-        for (_, reference) in referencesByName where reference == 1 || present(reference - 2) {
-            Self.appendVarint(UInt64(reference), to: &out)
-            out.append(Self.implied)
+        var mask: UInt64 = 1
+        for index in 0..<(knownNames.count - 1) where present(index) { mask |= 1 << UInt64(index + 1) }
+        return Self.singleWrite(dot: dot, timestamp: timestamp, mask: mask)
+    }
+
+    /// The short form of a live state written by one write, or nil when the state is anything else.
+    private func singleWriteForm(_ state: RecordState) -> [UInt8]? {
+        guard knownNames.count <= 64, state.context.entries.count == 1,
+            let first = state.fields.first?.register.single
+        else { return nil }
+        let entry = state.context.entries[0]
+        guard first.dot.replica == entry.replica, first.dot.counter == entry.counter else { return nil }
+        var mask: UInt64 = 0
+        var known = 0
+        for field in state.fields {
+            guard let value = field.register.single, value.dot == first.dot, value.timestamp == first.timestamp else {
+                return nil
+            }
+            while known < referencesByName.count, RecordState.namePrecedes(referencesByName[known].name, field.name) {
+                known += 1
+            }
+            guard known < referencesByName.count, referencesByName[known].name == field.name else { return nil }
+            mask |= 1 << UInt64(referencesByName[known].reference - 1)
         }
+        // Existence must be asserted (a live put); a record without `_deleted` takes the long form.
+        guard mask & 1 == 1 else { return nil }
+        return Self.singleWrite(dot: first.dot, timestamp: first.timestamp, mask: mask)
+    }
+
+    private static func singleWrite(dot: Dot, timestamp: HybridTimestamp, mask: UInt64) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(40)
+        out.append(singleWriteVersion)
+        appendString(dot.replica.rawValue, to: &out)
+        appendVarint(UInt64(dot.counter), to: &out)
+        appendVarint(UInt64(bitPattern: timestamp.rawValue), to: &out)
+        appendVarint(mask, to: &out)
         return out
+    }
+
+    private func decodeSingleWrite(_ reader: inout Reader, column: ((Int) -> FieldValue)?) throws -> RecordState {
+        guard let column else { throw Reader.Failure() }
+        let replica = try ReplicaID(try reader.string())
+        let dot = Dot(replica: replica, counter: try reader.positive())
+        let timestamp = HybridTimestamp(rawValue: Int64(bitPattern: try reader.varint()))
+        let mask = try reader.varint()
+        guard reader.isAtEnd, mask & 1 == 1, knownNames.count == 64 || mask >> UInt64(knownNames.count) == 0 else {
+            throw Reader.Failure()
+        }
+        var fields: [RecordState.Field] = []
+        fields.reserveCapacity(mask.nonzeroBitCount)
+        for (name, reference) in referencesByName where mask & (1 << UInt64(reference - 1)) != 0 {
+            let value = reference == 1 ? FieldValue.bool(false) : column(reference - 2)
+            fields.append(.init(name: name, register: MultiValueRegister(RegisterValue(value: value, dot: dot, timestamp: timestamp))))
+        }
+        return try RecordState(validatingFields: fields, context: VersionVector([replica: dot.counter]))
     }
 
     /// Decodes a blob. `column(i)` reads the i-th declared field's column of a live row; nil
@@ -112,7 +157,9 @@ struct RecordStateCodec: Sendable {
     func decode(_ bytes: UnsafeRawBufferPointer, column: ((Int) -> FieldValue)?) throws(StoreError) -> RecordState {
         var reader = Reader(bytes: bytes)
         do {
-            guard try reader.byte() == RecordStateCodec.version else { throw Reader.Failure() }
+            let version = try reader.byte()
+            if version == RecordStateCodec.singleWriteVersion { return try decodeSingleWrite(&reader, column: column) }
+            guard version == RecordStateCodec.version else { throw Reader.Failure() }
             let entryCount = try reader.count()
             var entries: [VersionVector.Entry] = []
             entries.reserveCapacity(entryCount)

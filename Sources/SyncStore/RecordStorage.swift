@@ -17,11 +17,18 @@ final class RecordStorage {
         var location: Location
     }
 
-    private struct TableStatements {
+    private final class TableStatements {
         let select: Statement
         let insert: Statement
         let update: Statement
         let delete: Statement
+
+        init(select: Statement, insert: Statement, update: Statement, delete: Statement) {
+            self.select = select
+            self.insert = insert
+            self.update = update
+            self.delete = delete
+        }
     }
 
     let db: Database
@@ -68,8 +75,7 @@ final class RecordStorage {
     func insertIfAbsent(_ table: CollectionTable, key: String, state: RecordState, seq: Int64) throws -> Bool {
         precondition(!state.isDeleted, "a tombstone is never inserted blind")
         let insert = try statements(for: table).insert
-        table.bindRow(insert, key: key, state: state, seq: seq)
-        try insert.run()
+        try table.runRow(insert, key: key, state: state, seq: seq)
         guard insert.changedRowCount == 1 else { return false }
         if state.hasConflicts { try markConflict(table, key: key, true) }
         return true
@@ -81,8 +87,7 @@ final class RecordStorage {
         _ table: CollectionTable, key: String, values: [FieldValue?], dot: Dot, timestamp: HybridTimestamp, seq: Int64
     ) throws -> Bool {
         let insert = try statements(for: table).insert
-        table.bindNewRow(insert, key: key, values: values, dot: dot, timestamp: timestamp, seq: seq)
-        try insert.run()
+        try table.runNewRow(insert, key: key, values: values, dot: dot, timestamp: timestamp, seq: seq)
         return insert.changedRowCount == 1
     }
 
@@ -125,8 +130,7 @@ final class RecordStorage {
                 try delete.run()
             }
             let statement = previous.location == .live ? statements.update : statements.insert
-            table.bindRow(statement, key: key, state: state, seq: seq)
-            try statement.run()
+            try table.runRow(statement, key: key, state: state, seq: seq)
             guard statement.changedRowCount == 1 else {
                 throw StoreError(.storage, "\(table.name) \(key) changed underneath its transaction")
             }

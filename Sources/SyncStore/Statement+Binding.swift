@@ -41,6 +41,15 @@ extension Statement {
         }
     }
 
+    /// Binds `bytes` at `index` without copying them, then runs the statement.
+    public func run(bindingBlob bytes: [UInt8], at index: Int32) throws {
+        try bytes.withUnsafeBytes { buffer in
+            sqlite3_bind_blob(sqliteStatement, index, buffer.baseAddress, Int32(buffer.count), nil)
+            defer { sqlite3_bind_null(sqliteStatement, index) }
+            try run()
+        }
+    }
+
     /// Runs a statement that returns no rows.
     public func run() throws {
         let code = sqlite3_step(sqliteStatement)
