@@ -30,6 +30,18 @@ extension SyncStore {
             var summary = MergeSummary()
             for record in records {
                 let table = try table(record.collection)
+                meta.clock.receive(record.state.maximumTimestamp)
+                // Our own writes coming back (a restored backup) must never be reissued.
+                meta.counter = max(meta.counter, record.state.context[replicaID])
+                // Fast path: a live record new to this store is inserted blind.
+                if !record.state.isDeleted, try !storage.mayHaveTombstones(table),
+                    try storage.insertIfAbsent(table, key: record.key, state: record.state, seq: meta.seq + 1)
+                {
+                    _ = meta.nextSeq()
+                    summary.new += 1
+                    if record.state.hasConflicts { summary.conflicts += 1 }
+                    continue
+                }
                 let stored = try storage.load(table, key: record.key)
                 let clashes = stored.state.clashingDots(with: record.state)
                 guard clashes.isEmpty else {
@@ -38,9 +50,6 @@ extension SyncStore {
                         "\(record.collection) \(record.key) holds write \(clashes[0]) with different content on two devices: replica id \(clashes[0].replica) is used twice"
                     )
                 }
-                meta.clock.receive(record.state.maximumTimestamp)
-                // Our own writes coming back (a restored backup) must never be reissued.
-                meta.counter = max(meta.counter, record.state.context[replicaID])
                 let merged = stored.state.merged(with: record.state)
                 if merged == stored.state {
                     summary.unchanged += 1
