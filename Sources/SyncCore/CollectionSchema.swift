@@ -65,7 +65,8 @@ public struct CollectionSchema: Sendable {
 
     /// Checks a record key.
     public func validateKey(_ key: String) throws(CoreError) {
-        guard !key.isEmpty, key.utf8.count <= CollectionSchema.maximumKeyLength, !CollectionSchema.hasControlCharacter(key)
+        guard !key.isEmpty, key.utf8.count <= CollectionSchema.maximumKeyLength,
+            !CollectionSchema.hasControlCharacter(key)
         else {
             throw CoreError(
                 .invalidKey,
@@ -103,7 +104,8 @@ public struct CollectionSchema: Sendable {
     public func validateState(_ state: RecordState) throws(CoreError) {
         for stateField in state.fields {
             if stateField.name == RecordState.deletedField {
-                for value in stateField.register.values where !(value.value == .bool(true) || value.value == .bool(false)) {
+                for value in stateField.register.values
+                where !(value.value == .bool(true) || value.value == .bool(false)) {
                     throw CoreError(.invalidValue, "\(name)._deleted must be a boolean (got \(value.value))")
                 }
                 continue
@@ -114,7 +116,8 @@ public struct CollectionSchema: Sendable {
             for value in stateField.register.values {
                 let canonical = try field.validate(value.value, in: name)
                 guard canonical == value.value else {
-                    throw CoreError(.invalidValue, "\(name).\(field.name) must be a \(field.type.rawValue) (got \(value.value))")
+                    throw CoreError(
+                        .invalidValue, "\(name).\(field.name) must be a \(field.type.rawValue) (got \(value.value))")
                 }
             }
         }
@@ -128,7 +131,8 @@ public struct CollectionSchema: Sendable {
             string.utf8.count <= 63
         else { return false }
         return string.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "_")
         }
     }

@@ -92,7 +92,9 @@ public final class FieldSchema: Sendable {
 
     private func check(_ number: Double, _ collection: String, _ value: FieldValue) throws(CoreError) {
         if let range, !range.contains(number) {
-            throw refusal(collection, value, "must be between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound))")
+            throw refusal(
+                collection, value,
+                "must be between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound))")
         }
     }
 

@@ -88,7 +88,9 @@ public struct RecordState: Hashable, Sendable {
         _ values: [(name: String, value: FieldValue)], dot: Dot, timestamp: HybridTimestamp,
         observed: VersionVector? = nil
     ) {
-        write(RecordState.inserting((RecordState.deletedField, .bool(false)), into: values), dot: dot, timestamp: timestamp, observed: observed)
+        write(
+            RecordState.inserting((RecordState.deletedField, .bool(false)), into: values), dot: dot,
+            timestamp: timestamp, observed: observed)
     }
 
     /// Deletes the record: writes `_deleted = true`, superseding the existence values observed.
@@ -102,7 +104,8 @@ public struct RecordState: Hashable, Sendable {
         observed: VersionVector? = nil
     ) {
         let observed = observed ?? context
-        let written = RecordState.isSorted(values) ? values : values.sorted { RecordState.namePrecedes($0.name, $1.name) }
+        let written =
+            RecordState.isSorted(values) ? values : values.sorted { RecordState.namePrecedes($0.name, $1.name) }
         var result: [Field] = []
         result.reserveCapacity(fields.count + written.count)
         var existingIndex = 0

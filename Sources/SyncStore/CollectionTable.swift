@@ -74,7 +74,8 @@ struct CollectionTable: Sendable {
     /// Sequence (0), key (1), state (2), declared columns (3...). Binds the cursor at 1.
     var changesSQL: String {
         let columns = ["\"_sync_seq\"", quotedKey, "\"_sync_state\""] + quotedFields
-        return "SELECT \(columns.joined(separator: ", ")) FROM \(quotedTable) WHERE \"_sync_seq\" > ? ORDER BY \"_sync_seq\""
+        return
+            "SELECT \(columns.joined(separator: ", ")) FROM \(quotedTable) WHERE \"_sync_seq\" > ? ORDER BY \"_sync_seq\""
     }
 
     /// A canonical description stored with the table, to notice a changed declaration.
@@ -104,7 +105,9 @@ struct CollectionTable: Sendable {
 
     /// Inserts (or updates) the row of a brand-new record written once: the fast path that
     /// builds no state.
-    func runNewRow(_ statement: Statement, key: String, values: [FieldValue?], dot: Dot, timestamp: HybridTimestamp, seq: Int64) throws {
+    func runNewRow(
+        _ statement: Statement, key: String, values: [FieldValue?], dot: Dot, timestamp: HybridTimestamp, seq: Int64
+    ) throws {
         statement.resetBindings()
         for position in values.indices {
             if let value = values[position] { statement.bind(value, at: Int32(position + 1)) }

@@ -62,7 +62,8 @@ struct RecordStateCodec: Sendable {
             while known < referencesByName.count, RecordState.namePrecedes(referencesByName[known].name, field.name) {
                 known += 1
             }
-            let reference = known < referencesByName.count && referencesByName[known].name == field.name
+            let reference =
+                known < referencesByName.count && referencesByName[known].name == field.name
                 ? referencesByName[known].reference : nil
             if let reference {
                 Self.appendVarint(UInt64(reference), to: &out)
@@ -147,7 +148,10 @@ struct RecordStateCodec: Sendable {
         fields.reserveCapacity(mask.nonzeroBitCount)
         for (name, reference) in referencesByName where mask & (1 << UInt64(reference - 1)) != 0 {
             let value = reference == 1 ? FieldValue.bool(false) : column(reference - 2)
-            fields.append(.init(name: name, register: MultiValueRegister(RegisterValue(value: value, dot: dot, timestamp: timestamp))))
+            fields.append(
+                .init(
+                    name: name,
+                    register: MultiValueRegister(RegisterValue(value: value, dot: dot, timestamp: timestamp))))
         }
         return try RecordState(validatingFields: fields, context: VersionVector([replica: dot.counter]))
     }
@@ -209,7 +213,8 @@ struct RecordStateCodec: Sendable {
                     guard reference > 1, let column else { throw Reader.Failure() }
                     value = column(reference - 2)
                 }
-                let register = MultiValueRegister(RegisterValue(value: value, dot: stamp.dot, timestamp: stamp.timestamp))
+                let register = MultiValueRegister(
+                    RegisterValue(value: value, dot: stamp.dot, timestamp: stamp.timestamp))
                 fields.append(RecordState.Field(name: name, register: register))
             }
             guard reader.isAtEnd else { throw Reader.Failure() }

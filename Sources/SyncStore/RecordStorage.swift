@@ -54,7 +54,8 @@ final class RecordStorage {
             return Stored(state: try table.liveState(select, firstColumn: 0, stateColumn: count), location: .live)
         }
         guard try mayHaveTombstones(table) else { return Stored(state: RecordState(), location: .absent) }
-        let tombstone = try prepared(&tombstoneSelect, "SELECT state FROM _sync_tombstones WHERE collection = ? AND key = ?")
+        let tombstone = try prepared(
+            &tombstoneSelect, "SELECT state FROM _sync_tombstones WHERE collection = ? AND key = ?")
         tombstone.resetBindings()
         tombstone.bind(table.name, at: 1)
         tombstone.bind(key, at: 2)
@@ -103,7 +104,8 @@ final class RecordStorage {
     }
 
     /// Saves `state` under a new sequence number where its visible existence says it belongs.
-    func save(_ table: CollectionTable, key: String, state: RecordState, seq: Int64, replacing previous: Stored) throws {
+    func save(_ table: CollectionTable, key: String, state: RecordState, seq: Int64, replacing previous: Stored) throws
+    {
         let statements = try statements(for: table)
         if state.isDeleted {
             if previous.location == .live {
@@ -112,7 +114,8 @@ final class RecordStorage {
                 try statements.delete.run()
             }
             let upsert = try prepared(
-                &tombstoneUpsert, "INSERT OR REPLACE INTO _sync_tombstones (seq, collection, key, state) VALUES (?, ?, ?, ?)")
+                &tombstoneUpsert,
+                "INSERT OR REPLACE INTO _sync_tombstones (seq, collection, key, state) VALUES (?, ?, ?, ?)")
             upsert.resetBindings()
             upsert.bind(seq, at: 1)
             upsert.bind(table.name, at: 2)
@@ -123,7 +126,8 @@ final class RecordStorage {
             tombstonesByCollection.append((table.name, true))
         } else {
             if previous.location == .tombstone {
-                let delete = try prepared(&tombstoneDelete, "DELETE FROM _sync_tombstones WHERE collection = ? AND key = ?")
+                let delete = try prepared(
+                    &tombstoneDelete, "DELETE FROM _sync_tombstones WHERE collection = ? AND key = ?")
                 delete.resetBindings()
                 delete.bind(table.name, at: 1)
                 delete.bind(key, at: 2)
@@ -142,9 +146,11 @@ final class RecordStorage {
     private func markConflict(_ table: CollectionTable, key: String, _ conflicted: Bool) throws {
         if conflicted {
             try db.execute(
-                sql: "INSERT OR IGNORE INTO _sync_conflicts (collection, key) VALUES (?, ?)", arguments: [table.name, key])
+                sql: "INSERT OR IGNORE INTO _sync_conflicts (collection, key) VALUES (?, ?)",
+                arguments: [table.name, key])
         } else {
-            try db.execute(sql: "DELETE FROM _sync_conflicts WHERE collection = ? AND key = ?", arguments: [table.name, key])
+            try db.execute(
+                sql: "DELETE FROM _sync_conflicts WHERE collection = ? AND key = ?", arguments: [table.name, key])
         }
     }
 

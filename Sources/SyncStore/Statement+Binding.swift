@@ -93,7 +93,8 @@ extension Statement {
     }
 
     /// Runs `body` on the bytes of a blob column.
-    func withBlob<T>(at column: Int32, _ body: (UnsafeRawBufferPointer) throws(StoreError) -> T) throws(StoreError) -> T {
+    func withBlob<T>(at column: Int32, _ body: (UnsafeRawBufferPointer) throws(StoreError) -> T) throws(StoreError) -> T
+    {
         let count = Int(sqlite3_column_bytes(sqliteStatement, column))
         guard let pointer = sqlite3_column_blob(sqliteStatement, column) else {
             throw StoreError(.corruptState, "a stored record state is empty")
@@ -108,7 +109,8 @@ extension Statement {
 
     private func stepError(_ code: Int32) -> DatabaseError {
         let connection = sqlite3_db_handle(sqliteStatement)
-        return DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)), sql: sql)
+        return DatabaseError(
+            resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)), sql: sql)
     }
 }
 

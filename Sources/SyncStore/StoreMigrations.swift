@@ -58,7 +58,8 @@ enum StoreMigrations {
                         guard column.type.uppercased() == field.type.sqlType else {
                             throw StoreError(
                                 .schemaMismatch,
-                                "\(table.name).\(field.name) is stored as \(column.type) but declared \(field.type.sqlType)")
+                                "\(table.name).\(field.name) is stored as \(column.type) but declared \(field.type.sqlType)"
+                            )
                         }
                     } else {
                         try db.execute(sql: table.addColumnSQL(field))

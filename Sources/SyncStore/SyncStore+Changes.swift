@@ -37,7 +37,9 @@ extension SyncStore {
                         if best == nil || sources[index].headSeq! < sources[best!].headSeq! { best = index }
                     }
                     guard let best else { return ChangeBatch(changes: changes, nextCursor: nextCursor, hasMore: false) }
-                    if changes.count == limit { return ChangeBatch(changes: changes, nextCursor: nextCursor, hasMore: true) }
+                    if changes.count == limit {
+                        return ChangeBatch(changes: changes, nextCursor: nextCursor, hasMore: true)
+                    }
                     let change = try sources[best].take()
                     nextCursor = change.seq
                     if include(change) { changes.append(change) }
@@ -50,8 +52,9 @@ extension SyncStore {
     public func changeCount(after cursor: Int64) throws(StoreError) -> Int {
         try perform {
             try writer.read { db in
-                var total = try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM _sync_tombstones WHERE seq > ?", arguments: [cursor]) ?? 0
+                var total =
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM _sync_tombstones WHERE seq > ?", arguments: [cursor]) ?? 0
                 for table in allTables {
                     total +=
                         try Int.fetchOne(
@@ -85,7 +88,8 @@ private struct ChangeSource {
     /// The current row as a change; moves to the next row.
     mutating func take() throws -> RecordChange {
         let (collection, state) = try decode(statement)
-        let change = RecordChange(seq: statement.int64(at: 0), collection: collection, key: statement.text(at: 1), state: state)
+        let change = RecordChange(
+            seq: statement.int64(at: 0), collection: collection, key: statement.text(at: 1), state: state)
         headSeq = try statement.nextRow() ? statement.int64(at: 0) : nil
         return change
     }

@@ -10,7 +10,8 @@ extension SyncStore {
             try writer.read { db in
                 try Row.fetchAll(
                     db,
-                    sql: "SELECT collection, key FROM _sync_conflicts WHERE ?1 IS NULL OR collection = ?1 ORDER BY collection, key",
+                    sql:
+                        "SELECT collection, key FROM _sync_conflicts WHERE ?1 IS NULL OR collection = ?1 ORDER BY collection, key",
                     arguments: [collection]
                 ).map { (collection: $0[0] as String, key: $0[1] as String) }
             }

@@ -131,7 +131,8 @@ public final class SyncStore: Sendable {
 
     private static func openPath(_ path: String, vfs: String?) -> String {
         guard let vfs else { return path }
-        let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["?", "#"])) ?? path
+        let escaped =
+            path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["?", "#"])) ?? path
         return "file:\(escaped)?vfs=\(vfs)"
     }
 

@@ -41,7 +41,8 @@ public final class WriteTransaction {
             let before = meta
             let (dot, timestamp, seq) = nextWrite()
             let inserted = try perform {
-                try storage.insertNewIfAbsent(table, key: key, values: complete, dot: dot, timestamp: timestamp, seq: seq)
+                try storage.insertNewIfAbsent(
+                    table, key: key, values: complete, dot: dot, timestamp: timestamp, seq: seq)
             }
             if inserted { return }
             meta = before
@@ -61,9 +62,11 @@ public final class WriteTransaction {
             written = completed
         } else {
             let missing = zip(schema.fields, given).first { field, value in
-                value == nil && field.isRequired && field.defaultValue == nil && stored.state.register(of: field.name) == nil
+                value == nil && field.isRequired && field.defaultValue == nil
+                    && stored.state.register(of: field.name) == nil
             }
-            throw StoreError(core: .missingField, "a new \(collection) record needs \(missing?.0.name ?? "more fields")")
+            throw StoreError(
+                core: .missingField, "a new \(collection) record needs \(missing?.0.name ?? "more fields")")
         }
         try commit(table, key: key, stored: stored) { state, dot, timestamp in
             state.put(written, dot: dot, timestamp: timestamp)
@@ -88,7 +91,9 @@ public final class WriteTransaction {
     /// Resolves a field's conflict by writing `value` over every sibling this replica holds.
     /// Resolving `_deleted` to true deletes the record; to false keeps it.
     @discardableResult
-    public func resolve(_ collection: String, key: String, field: String, value: FieldValue) throws(StoreError) -> RecordState {
+    public func resolve(_ collection: String, key: String, field: String, value: FieldValue) throws(StoreError)
+        -> RecordState
+    {
         let table = try store.table(collection)
         let stored = try perform { try storage.load(table, key: key) }
         guard stored.location != .absent else {
@@ -99,7 +104,11 @@ public final class WriteTransaction {
                 throw StoreError(core: .invalidValue, "_deleted must be true or false (got \(value))")
             }
             return try commit(table, key: key, stored: stored) { state, dot, timestamp in
-                if deleted { state.delete(dot: dot, timestamp: timestamp) } else { state.put([], dot: dot, timestamp: timestamp) }
+                if deleted {
+                    state.delete(dot: dot, timestamp: timestamp)
+                } else {
+                    state.put([], dot: dot, timestamp: timestamp)
+                }
             }
         }
         let written: [(name: String, value: FieldValue)]

@@ -1,5 +1,5 @@
-import Synchronization
 import SyncCore
+import Synchronization
 
 /// A physical clock a test sets by hand: frozen until told to move, able to jump back.
 public final class ManualClock: PhysicalClock {

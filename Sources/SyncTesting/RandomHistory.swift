@@ -20,7 +20,8 @@ public struct RandomHistory {
         counters = Array(repeating: 0, count: replicaCount)
         let base: Int64 = 1_764_000_000_000
         clocks = (0..<replicaCount).map { _ in
-            HybridLogicalClock(physicalClock: FixedClock(millis: base + Int64.random(in: -3_600_000...3_600_000, using: &rng)))
+            HybridLogicalClock(
+                physicalClock: FixedClock(millis: base + Int64.random(in: -3_600_000...3_600_000, using: &rng)))
         }
         for _ in 0..<operations {
             let replica = Int.random(in: 0..<replicaCount, using: &rng)

@@ -6,14 +6,17 @@ public enum YongaiCollections {
     public static let stations = try! CollectionSchema(
         name: "stations",
         fields: [
-            FieldSchema("kind", .text, required: true, nullable: false, allowed: texts("rest_stop", "charging", "merchant", "community")),
+            FieldSchema(
+                "kind", .text, required: true, nullable: false,
+                allowed: texts("rest_stop", "charging", "merchant", "community")),
             FieldSchema("name", .text, required: true, nullable: false, maximumLength: 200),
             FieldSchema("district", .text, maximumLength: 100),
             FieldSchema("address", .text, maximumLength: 300),
             FieldSchema("lat", .real, required: true, nullable: false, range: -90...90),
             FieldSchema("lon", .real, required: true, nullable: false, range: -180...180),
             FieldSchema("open_hours", .text, maximumLength: 100),
-            FieldSchema("status", .text, nullable: false, allowed: texts("open", "closed", "full"), default: .text("open")),
+            FieldSchema(
+                "status", .text, nullable: false, allowed: texts("open", "closed", "full"), default: .text("open")),
             FieldSchema("free_chargers", .integer, range: 0...10_000),
             FieldSchema("meals_left", .integer, range: 0...100_000),
         ],
@@ -25,7 +28,8 @@ public enum YongaiCollections {
         fields: [
             FieldSchema("rider_id", .text, required: true, nullable: false, maximumLength: 64),
             FieldSchema("station_id", .text, required: true, nullable: false, maximumLength: 128),
-            FieldSchema("purpose", .text, required: true, nullable: false, allowed: texts("rest", "charge", "meal", "other")),
+            FieldSchema(
+                "purpose", .text, required: true, nullable: false, allowed: texts("rest", "charge", "meal", "other")),
             FieldSchema("at", .integer, required: true, nullable: false, range: 0...253_402_300_799_999),
             FieldSchema("device", .text, required: true, nullable: false, maximumLength: 64),
             FieldSchema("lat", .real, range: -90...90),

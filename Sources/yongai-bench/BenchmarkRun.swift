@@ -34,7 +34,9 @@ struct BenchmarkRun {
     }
 
     /// Prints the side-by-side table and the JSON line; the ratio is baseline rate / ours.
-    func report(records: Int, ours: [Double], baseline: [Double], oursLabel: String, baselineLabel: String, target: String) {
+    func report(
+        records: Int, ours: [Double], baseline: [Double], oursLabel: String, baselineLabel: String, target: String
+    ) {
         let oursRate = Double(records) / BenchmarkRun.median(ours)
         let baselineRate = Double(records) / BenchmarkRun.median(baseline)
         let ratio = baselineRate / oursRate

@@ -23,7 +23,8 @@ struct PlainTable {
                         lat REAL, lon REAL, minutes INTEGER, battery_pct INTEGER, note TEXT)
                     """)
             for (number, columns) in indexes.enumerated() {
-                try db.execute(sql: "CREATE INDEX plain_index_\(number) ON plain_checkins(\(columns.joined(separator: ", ")))")
+                try db.execute(
+                    sql: "CREATE INDEX plain_index_\(number) ON plain_checkins(\(columns.joined(separator: ", ")))")
             }
         }
     }

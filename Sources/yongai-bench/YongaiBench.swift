@@ -68,4 +68,3 @@ struct MergeApplyCommand: ParsableCommand {
         try MergeApplyBenchmark(options: options).run()
     }
 }
-

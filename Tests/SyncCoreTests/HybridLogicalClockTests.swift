@@ -33,11 +33,15 @@ import Testing
     @Test func receiveTakesTheLargestOfThree() {
         let clock = ManualClock(millis: 100)
         var hlc = HybridLogicalClock(physicalClock: clock, latest: HybridTimestamp(wallMillis: 100, logical: 7))
-        #expect(hlc.receive(HybridTimestamp(wallMillis: 100, logical: 9)) == HybridTimestamp(wallMillis: 100, logical: 10))
-        #expect(hlc.receive(HybridTimestamp(wallMillis: 90, logical: 50)) == HybridTimestamp(wallMillis: 100, logical: 11))
-        #expect(hlc.receive(HybridTimestamp(wallMillis: 500, logical: 3)) == HybridTimestamp(wallMillis: 500, logical: 4))
+        #expect(
+            hlc.receive(HybridTimestamp(wallMillis: 100, logical: 9)) == HybridTimestamp(wallMillis: 100, logical: 10))
+        #expect(
+            hlc.receive(HybridTimestamp(wallMillis: 90, logical: 50)) == HybridTimestamp(wallMillis: 100, logical: 11))
+        #expect(
+            hlc.receive(HybridTimestamp(wallMillis: 500, logical: 3)) == HybridTimestamp(wallMillis: 500, logical: 4))
         clock.set(900)
-        #expect(hlc.receive(HybridTimestamp(wallMillis: 500, logical: 3)) == HybridTimestamp(wallMillis: 900, logical: 0))
+        #expect(
+            hlc.receive(HybridTimestamp(wallMillis: 500, logical: 3)) == HybridTimestamp(wallMillis: 900, logical: 0))
     }
 
     @Test func fullLogicalCounterCarriesIntoTheNextMillisecond() {

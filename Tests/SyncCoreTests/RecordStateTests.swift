@@ -19,7 +19,8 @@ import Testing
 
         mutating func put(_ field: String, _ value: FieldValue, observed: VersionVector? = nil) {
             counter += 1
-            state.put([(field, value)], dot: Dot(replica: id, counter: counter), timestamp: clock.now(), observed: observed)
+            state.put(
+                [(field, value)], dot: Dot(replica: id, counter: counter), timestamp: clock.now(), observed: observed)
         }
 
         mutating func delete() {

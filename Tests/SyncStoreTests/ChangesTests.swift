@@ -4,13 +4,18 @@ import SyncTesting
 import Testing
 
 @Suite struct ChangesTests {
-    @Test(arguments: StoreKind.allCases) func changesComeInSequenceOrderAcrossCollectionsAndTombstones(kind: StoreKind) throws {
+    @Test(arguments: StoreKind.allCases) func changesComeInSequenceOrderAcrossCollectionsAndTombstones(kind: StoreKind)
+        throws
+    {
         let fixture = try StoreFixture(kind)
         try fixture.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
         try fixture.store.write { try $0.put("checkins", key: "c-1", Samples.checkin()) }
         try fixture.store.write { try $0.put("stations", key: "st-2", Samples.station("Two")) }
         try fixture.store.write { try $0.delete("stations", key: "st-1") }
-        try fixture.store.write { try $0.put("appeals", key: "a-1", ["rider_id": .text("r"), "category": .text("wages"), "text": .text("unpaid")]) }
+        try fixture.store.write {
+            try $0.put(
+                "appeals", key: "a-1", ["rider_id": .text("r"), "category": .text("wages"), "text": .text("unpaid")])
+        }
         let changes = try fixture.store.allChanges()
         #expect(changes.map(\.seq) == [2, 3, 4, 5])
         #expect(changes.map(\.key) == ["c-1", "st-2", "st-1", "a-1"])
@@ -22,7 +27,8 @@ import Testing
         let fixture = try StoreFixture()
         try fixture.store.write { transaction in
             for index in 0..<25 {
-                try transaction.put("checkins", key: "c\(index)", Samples.checkin(rider: index % 2 == 0 ? "even" : "odd"))
+                try transaction.put(
+                    "checkins", key: "c\(index)", Samples.checkin(rider: index % 2 == 0 ? "even" : "odd"))
             }
         }
         var cursor: Int64 = 0

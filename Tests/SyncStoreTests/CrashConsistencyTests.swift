@@ -32,7 +32,8 @@ import YongaiDomain
     }
 
     static func open(_ path: String, vfs: String? = nil) throws -> SyncStore {
-        try SyncStore(.file(path), schema: YongaiCollections.schema, clock: FixedClock(millis: 1_764_000_000_000), vfs: vfs)
+        try SyncStore(
+            .file(path), schema: YongaiCollections.schema, clock: FixedClock(millis: 1_764_000_000_000), vfs: vfs)
     }
 
     static func copy(_ source: String, to target: String) throws {
@@ -67,9 +68,12 @@ import YongaiDomain
     }
 
     static func remoteRecords() throws -> [RemoteRecord] {
-        let source = try SyncStore(.inMemory, schema: YongaiCollections.schema, clock: FixedClock(millis: 1_764_000_100_000))
+        let source = try SyncStore(
+            .inMemory, schema: YongaiCollections.schema, clock: FixedClock(millis: 1_764_000_100_000))
         try source.write { transaction in
-            for index in 0..<30 { try transaction.put("checkins", key: "remote-\(index)", Samples.checkin(rider: "r\(index)")) }
+            for index in 0..<30 {
+                try transaction.put("checkins", key: "remote-\(index)", Samples.checkin(rider: "r\(index)"))
+            }
             try transaction.put("stations", key: "st-1", Samples.station("Renamed", status: "closed"))
         }
         return try source.allChanges().map(\.remoteRecord)
@@ -117,9 +121,13 @@ import YongaiDomain
             if state == after { committed += 1 }
 
             // The next write takes a counter above every one already used.
-            let used = state.changes.flatMap { $0.state.context.entries }.filter { $0.replica == reopened.replicaID }
+            let used =
+                state.changes.flatMap { $0.state.context.entries }.filter { $0.replica == reopened.replicaID }
                 .map(\.counter).max() ?? 0
-            try reopened.write { try $0.put("appeals", key: "probe", ["rider_id": .text("r"), "category": .text("c"), "text": .text("t")]) }
+            try reopened.write {
+                try $0.put(
+                    "appeals", key: "probe", ["rider_id": .text("r"), "category": .text("c"), "text": .text("t")])
+            }
             let probe = try #require(try reopened.record("appeals", key: "probe"))
             #expect(probe.context[reopened.replicaID] > used, "N=\(failAt): counter reused")
             try? FileManager.default.removeItem(atPath: path)

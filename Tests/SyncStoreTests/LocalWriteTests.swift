@@ -13,7 +13,8 @@ import YongaiDomain
         #expect(state.visibleValue(of: "name") == .text("Rest Stop 1"))
         #expect(state.context == VersionVector([fixture.store.replicaID: 1]))
         #expect(!state.isDeleted)
-        let row = try #require(try fixture.store.row("SELECT id, kind, name, lat, status, free_chargers, meals_left FROM stations"))
+        let row = try #require(
+            try fixture.store.row("SELECT id, kind, name, lat, status, free_chargers, meals_left FROM stations"))
         #expect(row["id"] == "st-1")
         #expect(row["kind"] == "rest_stop")
         #expect(row["lat"] == 29.87)
@@ -26,8 +27,11 @@ import YongaiDomain
     @Test(arguments: StoreKind.allCases) func updateChangesOnlyTheGivenFields(kind: StoreKind) throws {
         let fixture = try StoreFixture(kind)
         try fixture.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
-        try fixture.store.write { try $0.put("stations", key: "st-1", ["status": .text("full"), "free_chargers": .integer(0)]) }
-        let row = try #require(try fixture.store.row("SELECT name, status, free_chargers FROM stations WHERE id = 'st-1'"))
+        try fixture.store.write {
+            try $0.put("stations", key: "st-1", ["status": .text("full"), "free_chargers": .integer(0)])
+        }
+        let row = try #require(
+            try fixture.store.row("SELECT name, status, free_chargers FROM stations WHERE id = 'st-1'"))
         #expect(row["name"] == "Rest Stop 1")
         #expect(row["status"] == "full")
         #expect(row["free_chargers"] == 0)
@@ -45,7 +49,9 @@ import YongaiDomain
         #expect(try fixture.store.row("SELECT status FROM stations")?["status"] == "open")
     }
 
-    @Test(arguments: StoreKind.allCases) func deleteMovesTheRecordOutOfTheTableAndReCreateBringsItBack(kind: StoreKind) throws {
+    @Test(arguments: StoreKind.allCases) func deleteMovesTheRecordOutOfTheTableAndReCreateBringsItBack(kind: StoreKind)
+        throws
+    {
         let fixture = try StoreFixture(kind)
         try fixture.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
         try fixture.store.write { try $0.delete("stations", key: "st-1") }
@@ -96,7 +102,11 @@ import YongaiDomain
             ("stations", "", ["status": .text("open")], "invalid_key"),
             ("stations", "st-2", ["name": .text("No kind")], "missing_field"),
             ("parking", "p-1", ["name": .text("x")], "unknown_collection"),
-            ("appeals", "a-1", ["rider_id": .text("r"), "category": .text("wages"), "text": .text("t"), "satisfaction": .integer(6)], "invalid_value"),
+            (
+                "appeals", "a-1",
+                ["rider_id": .text("r"), "category": .text("wages"), "text": .text("t"), "satisfaction": .integer(6)],
+                "invalid_value"
+            ),
         ]
         for (collection, key, values, code) in cases {
             let error = #expect(throws: StoreError.self) {
@@ -118,7 +128,9 @@ import YongaiDomain
             try fixture.store.write { try $0.put("checkins", key: "c-1", Samples.checkin(station: "st-9")) }
         }
         #expect(changed?.code.rawValue == "immutable_record")
-        let deleted = #expect(throws: StoreError.self) { try fixture.store.write { try $0.delete("checkins", key: "c-1") } }
+        let deleted = #expect(throws: StoreError.self) {
+            try fixture.store.write { try $0.delete("checkins", key: "c-1") }
+        }
         #expect(deleted?.code.rawValue == "immutable_record")
         #expect(try fixture.store.row("SELECT station_id FROM checkins")?["station_id"] == "st-1")
     }

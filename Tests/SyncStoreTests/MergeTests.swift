@@ -36,7 +36,9 @@ import YongaiDomain
         let admin = try StoreFixture(clock: ManualClock(millis: 2_000_000))
         try station.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
         try admin.store.pull(from: station.store)
-        try station.store.write { try $0.put("stations", key: "st-1", ["status": .text("full"), "meals_left": .integer(3)]) }
+        try station.store.write {
+            try $0.put("stations", key: "st-1", ["status": .text("full"), "meals_left": .integer(3)])
+        }
         try admin.store.write { try $0.put("stations", key: "st-1", ["status": .text("closed")]) }
 
         let summary = try station.store.pull(from: admin.store)

@@ -6,14 +6,16 @@ import Testing
 
 @Suite struct RecordStateCodecTests {
     static let schema = try! CollectionSchema(
-        name: "things", fields: RandomHistory.fieldNames.map { FieldSchema($0, .integer) } + [FieldSchema("label", .text)])
+        name: "things",
+        fields: RandomHistory.fieldNames.map { FieldSchema($0, .integer) } + [FieldSchema("label", .text)])
     let codec = RecordStateCodec(schema: RecordStateCodecTests.schema)
 
     func decode(_ bytes: [UInt8], columnsOf state: RecordState?) throws(StoreError) -> RecordState {
         let fields = Self.schema.fields
         return try bytes.withUnsafeBytes { buffer in
             Result { () throws(StoreError) in
-                try codec.decode(buffer, column: state.map { state in { state.visibleValue(of: fields[$0].name) ?? .null } })
+                try codec.decode(
+                    buffer, column: state.map { state in { state.visibleValue(of: fields[$0].name) ?? .null } })
             }
         }.get()
     }
@@ -45,7 +47,9 @@ import Testing
                 (name: $0.element.name, value: FieldValue.integer(Int64($0.offset)))
             }
             state.put(values, dot: dot, timestamp: timestamp)
-            #expect(codec.encodeNewLiveRecord(present: { present[$0] }, dot: dot, timestamp: timestamp) == codec.encode(state, live: true))
+            #expect(
+                codec.encodeNewLiveRecord(present: { present[$0] }, dot: dot, timestamp: timestamp)
+                    == codec.encode(state, live: true))
         }
     }
 

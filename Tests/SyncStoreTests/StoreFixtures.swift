@@ -24,7 +24,8 @@ final class StoreFixture {
         self.clock = clock
         switch kind {
         case .inMemory: store = try SyncStore(.inMemory, schema: YongaiCollections.schema, clock: clock)
-        case .file: store = try SyncStore(.file(directory.file("store.sqlite")), schema: YongaiCollections.schema, clock: clock)
+        case .file:
+            store = try SyncStore(.file(directory.file("store.sqlite")), schema: YongaiCollections.schema, clock: clock)
         }
     }
 
@@ -42,7 +43,8 @@ final class StoreFixture {
 
     /// Another handle on the same file (as a second process would open it).
     func reopen(clock: ManualClock? = nil) throws -> SyncStore {
-        try SyncStore(.file(directory.file("store.sqlite")), schema: YongaiCollections.schema, clock: clock ?? self.clock)
+        try SyncStore(
+            .file(directory.file("store.sqlite")), schema: YongaiCollections.schema, clock: clock ?? self.clock)
     }
 }
 
