@@ -56,6 +56,7 @@ public final class SyncStore: Sendable {
 
     /// Runs `body` as one write transaction: all of its writes commit together, or, if it
     /// throws, none do. Throws a `StoreError`, or whatever `body` throws.
+    @discardableResult
     public func write<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
         try writeTransaction { db in
             let transaction = try WriteTransaction(store: self, db: db)
