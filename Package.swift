@@ -7,12 +7,18 @@ let package = Package(
     products: [
         .library(name: "SyncCore", targets: ["SyncCore"]),
         .library(name: "SyncStore", targets: ["SyncStore"]),
+        .library(name: "SyncProtocol", targets: ["SyncProtocol"]),
         .library(name: "YongaiDomain", targets: ["YongaiDomain"]),
         .executable(name: "yongai-bench", targets: ["yongai-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Pure model: replica ids, dots, version vectors, HLC, registers, record states, merge. No I/O.
@@ -22,6 +28,8 @@ let package = Package(
             name: "SyncStore",
             dependencies: ["SyncCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // The wire protocol: line-delimited JSON messages, their codec, limits and error codes.
+        .target(name: "SyncProtocol", dependencies: ["SyncCore"]),
         // The domain: Yong'ai collections declared for the engine. The engine never imports it.
         .target(name: "YongaiDomain", dependencies: ["SyncCore"]),
         // A wrapping SQLite VFS that fails the Nth I/O operation, for crash-consistency tests.
@@ -37,6 +45,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncTesting"]),
+        .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncTesting"]),
         .testTarget(
             name: "SyncStoreTests",
             dependencies: [

@@ -1,0 +1,126 @@
+import SyncCore
+
+/// What a client sends: one JSON object per line.
+public enum ClientMessage: Sendable, Hashable {
+    /// First message of every connection: who is speaking and where its pull stopped.
+    case hello(Hello)
+    /// Record states the client holds and the daemon may not.
+    case push(id: RequestID, records: [WireRecord])
+    /// Changes after `cursor` in the client's scope, at most `limit`.
+    case pull(id: RequestID, cursor: Int64, limit: Int?)
+    /// Stream every change after `cursor` as it lands.
+    case subscribe(id: RequestID, cursor: Int64)
+    case ping(id: RequestID)
+
+    /// The `hello` message.
+    public struct Hello: Sendable, Hashable {
+        public let id: RequestID
+        public let protocolVersion: Int
+        public let replica: ReplicaID
+        public let token: String
+        /// Where the client's pull stopped last time (nil for a first sync).
+        public let cursor: StreamCursor?
+
+        public init(id: RequestID, protocolVersion: Int, replica: ReplicaID, token: String, cursor: StreamCursor?) {
+            self.id = id
+            self.protocolVersion = protocolVersion
+            self.replica = replica
+            self.token = token
+            self.cursor = cursor
+        }
+    }
+
+    public var id: RequestID {
+        switch self {
+        case .hello(let hello): hello.id
+        case .push(let id, _), .pull(let id, _, _), .subscribe(let id, _), .ping(let id): id
+        }
+    }
+
+    /// The message as one line, newline included.
+    public func line() -> [UInt8] {
+        var writer = JSONWriter()
+        switch self {
+        case .hello(let hello):
+            var members: [JSONValue.Member] = [
+                .init("type", .string("hello")), .init("id", hello.id.json),
+                .init("protocol", .integer(Int64(hello.protocolVersion))),
+                .init("replica", .string(hello.replica.rawValue)), .init("token", .string(hello.token)),
+            ]
+            if let cursor = hello.cursor { members.append(.init("cursor", cursor.json)) }
+            writer.write(.object(members))
+        case .push(let id, let records):
+            writer.raw("{\"type\":\"push\",\"id\":")
+            writer.write(id.json)
+            writer.raw(",\"records\":[")
+            for (index, record) in records.enumerated() {
+                if index > 0 { writer.raw(UInt8(ascii: ",")) }
+                record.write(to: &writer)
+            }
+            writer.raw("]}")
+        case .pull(let id, let cursor, let limit):
+            var members: [JSONValue.Member] = [
+                .init("type", .string("pull")), .init("id", id.json), .init("cursor", .integer(cursor)),
+            ]
+            if let limit { members.append(.init("limit", .integer(Int64(limit)))) }
+            writer.write(.object(members))
+        case .subscribe(let id, let cursor):
+            writer.write(.object(["type": .string("subscribe"), "id": id.json, "cursor": .integer(cursor)]))
+        case .ping(let id):
+            writer.write(.object(["type": .string("ping"), "id": id.json]))
+        }
+        writer.raw(UInt8(ascii: "\n"))
+        return writer.bytes
+    }
+
+    /// Reads a client message from a line's bytes (newline excluded).
+    public static func decode(_ line: UnsafeRawBufferPointer, maximumBatch: Int = ProtocolLimits.defaultMaximumBatch)
+        throws(ProtocolError) -> ClientMessage
+    {
+        try decode(try LineDecoding.parse(line), maximumBatch: maximumBatch)
+    }
+
+    public static func decode(_ json: JSONValue, maximumBatch: Int = ProtocolLimits.defaultMaximumBatch)
+        throws(ProtocolError) -> ClientMessage
+    {
+        let fields = try MessageFields(json)
+        switch fields.type {
+        case "hello":
+            let replicaName = try fields.string("replica")
+            guard let replica = try? ReplicaID(replicaName) else {
+                throw fields.invalid("hello.replica must be 1-64 characters of A-Z a-z 0-9 _ . -")
+            }
+            return .hello(
+                Hello(
+                    id: try fields.requestID(), protocolVersion: Int(try fields.integer("protocol", in: 0...1_000_000)),
+                    replica: replica, token: try fields.string("token"),
+                    cursor: fields["cursor"] == nil ? nil : try fields.cursor("cursor")))
+        case "push":
+            return .push(id: try fields.requestID(), records: try fields.records("records", maximum: maximumBatch))
+        case "pull":
+            let limit = try fields.optionalInteger("limit", in: 1...Int64(maximumBatch))
+            return .pull(
+                id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...Int64.max), limit: limit.map(Int.init))
+        case "subscribe":
+            return .subscribe(id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...Int64.max))
+        case "ping":
+            return .ping(id: try fields.requestID())
+        default:
+            throw ProtocolError(.unknownType, "unknown message type \(fields.type.debugDescription)", id: fields.id)
+        }
+    }
+}
+
+/// Turning a line's bytes into JSON, with the protocol's errors.
+enum LineDecoding {
+    static func parse(_ line: UnsafeRawBufferPointer) throws(ProtocolError) -> JSONValue {
+        guard String(validating: line, as: UTF8.self) != nil else {
+            throw ProtocolError(.invalidUTF8, "the line is not valid UTF-8")
+        }
+        do {
+            return try JSONParser.parse(line)
+        } catch {
+            throw ProtocolError(.badJSON, "the line is not JSON: \(error.message) at byte \(error.offset)")
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import SyncCore
+
+/// What the daemon sends: replies (echoing the request's id), live changes and errors.
+public enum DaemonMessage: Sendable, Hashable {
+    case welcome(Welcome)
+    case pushed(PushResult)
+    /// A batch of changes: the reply to a pull (with its id), or a live batch (id nil).
+    case changes(id: RequestID?, records: [WireRecord], cursor: Int64, more: Bool)
+    case subscribed(id: RequestID, cursor: Int64)
+    case pong(id: RequestID)
+    case error(ProtocolError)
+
+    /// The reply to `hello`.
+    public struct Welcome: Sendable, Hashable {
+        public let id: RequestID
+        public let protocolVersion: Int
+        /// The daemon's replica id.
+        public let daemon: ReplicaID
+        public let role: String
+        public let subject: String
+        /// The highest counter of the client's own writes the daemon holds.
+        public let holds: Int64
+        /// Where the client's pull resumes: its own cursor, or an earlier one if the daemon no
+        /// longer has that history (restored from a backup).
+        public let cursor: StreamCursor
+        public let maximumLine: Int
+        public let maximumBatch: Int
+
+        public init(
+            id: RequestID, protocolVersion: Int, daemon: ReplicaID, role: String, subject: String, holds: Int64,
+            cursor: StreamCursor, maximumLine: Int, maximumBatch: Int
+        ) {
+            self.id = id
+            self.protocolVersion = protocolVersion
+            self.daemon = daemon
+            self.role = role
+            self.subject = subject
+            self.holds = holds
+            self.cursor = cursor
+            self.maximumLine = maximumLine
+            self.maximumBatch = maximumBatch
+        }
+    }
+
+    /// The reply to `push`.
+    public struct PushResult: Sendable, Hashable {
+        public let id: RequestID
+        /// Records whose state grew at the daemon.
+        public let accepted: Int
+        /// Records the daemon already held in full.
+        public let unchanged: Int
+        public let refused: [Refusal]
+        /// The highest counter of the pusher's own writes the daemon now holds.
+        public let holds: Int64
+
+        public init(id: RequestID, accepted: Int, unchanged: Int, refused: [Refusal], holds: Int64) {
+            self.id = id
+            self.accepted = accepted
+            self.unchanged = unchanged
+            self.refused = refused
+            self.holds = holds
+        }
+    }
+
+    /// One record of a push the daemon would not take, and why.
+    public struct Refusal: Sendable, Hashable {
+        /// The record's position in the push.
+        public let index: Int
+        public let collection: String
+        public let key: String
+        public let code: String
+        public let message: String
+
+        public init(index: Int, collection: String, key: String, code: String, message: String) {
+            self.index = index
+            self.collection = collection
+            self.key = key
+            self.code = code
+            self.message = message
+        }
+    }
+
+    /// The message as one line, newline included.
+    public func line() -> [UInt8] {
+        var writer = JSONWriter()
+        switch self {
+        case .welcome(let welcome):
+            writer.write(
+                .object([
+                    "type": .string("welcome"), "id": welcome.id.json,
+                    "protocol": .integer(Int64(welcome.protocolVersion)), "daemon": .string(welcome.daemon.rawValue),
+                    "role": .string(welcome.role), "subject": .string(welcome.subject), "holds": .integer(welcome.holds),
+                    "cursor": welcome.cursor.json, "max_line": .integer(Int64(welcome.maximumLine)),
+                    "max_batch": .integer(Int64(welcome.maximumBatch)),
+                ]))
+        case .pushed(let result):
+            let refused = result.refused.map { refusal -> JSONValue in
+                .object([
+                    "index": .integer(Int64(refusal.index)), "c": .string(refusal.collection), "k": .string(refusal.key),
+                    "code": .string(refusal.code), "message": .string(refusal.message),
+                ])
+            }
+            writer.write(
+                .object([
+                    "type": .string("pushed"), "id": result.id.json, "accepted": .integer(Int64(result.accepted)),
+                    "unchanged": .integer(Int64(result.unchanged)), "refused": .array(refused),
+                    "holds": .integer(result.holds),
+                ]))
+        case .changes(let id, let records, let cursor, let more):
+            writer.raw("{\"type\":\"changes\"")
+            if let id {
+                writer.raw(",\"id\":")
+                writer.write(id.json)
+            }
+            writer.raw(",\"records\":[")
+            for (index, record) in records.enumerated() {
+                if index > 0 { writer.raw(UInt8(ascii: ",")) }
+                record.write(to: &writer)
+            }
+            writer.raw("],\"cursor\":")
+            writer.write(cursor)
+            writer.raw(more ? ",\"more\":true}" : ",\"more\":false}")
+        case .subscribed(let id, let cursor):
+            writer.write(.object(["type": .string("subscribed"), "id": id.json, "cursor": .integer(cursor)]))
+        case .pong(let id):
+            writer.write(.object(["type": .string("pong"), "id": id.json]))
+        case .error(let error):
+            var members: [JSONValue.Member] = [.init("type", .string("error"))]
+            if let id = error.id { members.append(.init("id", id.json)) }
+            members.append(.init("code", .string(error.code.rawValue)))
+            members.append(.init("message", .string(error.message)))
+            writer.write(.object(members))
+        }
+        writer.raw(UInt8(ascii: "\n"))
+        return writer.bytes
+    }
+
+    /// Reads a daemon message from a line's bytes (newline excluded).
+    public static func decode(_ line: UnsafeRawBufferPointer) throws(ProtocolError) -> DaemonMessage {
+        try decode(try LineDecoding.parse(line))
+    }
+
+    public static func decode(_ json: JSONValue) throws(ProtocolError) -> DaemonMessage {
+        let fields = try MessageFields(json)
+        switch fields.type {
+        case "welcome":
+            let daemonName = try fields.string("daemon")
+            guard let daemon = try? ReplicaID(daemonName) else { throw fields.invalid("welcome.daemon is not a replica id") }
+            return .welcome(
+                Welcome(
+                    id: try fields.requestID(), protocolVersion: Int(try fields.integer("protocol", in: 0...1_000_000)),
+                    daemon: daemon, role: try fields.string("role"), subject: try fields.string("subject"),
+                    holds: try fields.integer("holds", in: 0...Int64.max), cursor: try fields.cursor("cursor"),
+                    maximumLine: Int(try fields.integer("max_line", in: 1...Int64(Int32.max))),
+                    maximumBatch: Int(try fields.integer("max_batch", in: 1...1_000_000))))
+        case "pushed":
+            var refused: [Refusal] = []
+            for element in try fields.array("refused") {
+                let item = MessageFields(members: element.objectMembers, type: "pushed.refused", id: fields.id)
+                refused.append(
+                    Refusal(
+                        index: Int(try item.integer("index", in: 0...Int64(Int32.max))), collection: try item.string("c"),
+                        key: try item.string("k"), code: try item.string("code"), message: try item.string("message")))
+            }
+            return .pushed(
+                PushResult(
+                    id: try fields.requestID(), accepted: Int(try fields.integer("accepted", in: 0...Int64(Int32.max))),
+                    unchanged: Int(try fields.integer("unchanged", in: 0...Int64(Int32.max))), refused: refused,
+                    holds: try fields.integer("holds", in: 0...Int64.max)))
+        case "changes":
+            return .changes(
+                id: fields.id, records: try fields.records("records", maximum: Int.max),
+                cursor: try fields.integer("cursor", in: 0...Int64.max), more: try fields.bool("more"))
+        case "subscribed":
+            return .subscribed(id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...Int64.max))
+        case "pong":
+            return .pong(id: try fields.requestID())
+        case "error":
+            return .error(
+                ProtocolError(ProtocolError.Code(try fields.string("code")), try fields.string("message"), id: fields.id))
+        default:
+            throw ProtocolError(.unknownType, "unknown message type \(fields.type.debugDescription)", id: fields.id)
+        }
+    }
+}

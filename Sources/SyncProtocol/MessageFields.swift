@@ -1,0 +1,128 @@
+import SyncCore
+
+/// Typed access to a message's members, with the protocol's errors for absent or mistyped ones.
+struct MessageFields {
+    let members: [JSONValue.Member]
+    let type: String
+    let id: RequestID?
+
+    /// Reads `type` and `id` of a message object.
+    init(_ json: JSONValue) throws(ProtocolError) {
+        guard case .object(let members) = json else {
+            throw ProtocolError(.notObject, "a message must be a JSON object, not \(json.typeName)")
+        }
+        self.members = members
+        switch json["id"] {
+        case .integer(let number): id = .integer(number)
+        case .string(let text): id = .string(text)
+        case nil: id = nil
+        case let other?: throw ProtocolError(.wrongType, "id must be an integer or a string, not \(other.typeName)")
+        }
+        guard let typeValue = json["type"] else { throw ProtocolError(.missingField, "a message needs a type", id: id) }
+        guard case .string(let type) = typeValue else {
+            throw ProtocolError(.wrongType, "type must be a string, not \(typeValue.typeName)", id: id)
+        }
+        self.type = type
+    }
+
+    subscript(key: String) -> JSONValue? {
+        members.first { $0.key == key }?.value
+    }
+
+    func requestID() throws(ProtocolError) -> RequestID {
+        guard let id else { throw missing("id") }
+        return id
+    }
+
+    func missing(_ key: String) -> ProtocolError {
+        ProtocolError(.missingField, "\(type) needs \(key)", id: id)
+    }
+
+    func wrongType(_ key: String, _ expected: String, _ value: JSONValue) -> ProtocolError {
+        ProtocolError(.wrongType, "\(type).\(key) must be \(expected), not \(value.typeName)", id: id)
+    }
+
+    func invalid(_ message: String) -> ProtocolError {
+        ProtocolError(.invalidValue, message, id: id)
+    }
+
+    func string(_ key: String) throws(ProtocolError) -> String {
+        guard let value = self[key] else { throw missing(key) }
+        guard case .string(let text) = value else { throw wrongType(key, "a string", value) }
+        return text
+    }
+
+    func optionalString(_ key: String) throws(ProtocolError) -> String? {
+        guard let value = self[key], value != .null else { return nil }
+        guard case .string(let text) = value else { throw wrongType(key, "a string", value) }
+        return text
+    }
+
+    func integer(_ key: String, in range: ClosedRange<Int64> = Int64.min...Int64.max) throws(ProtocolError) -> Int64 {
+        guard let value = self[key] else { throw missing(key) }
+        return try integer(key, value, in: range)
+    }
+
+    func optionalInteger(_ key: String, in range: ClosedRange<Int64>) throws(ProtocolError) -> Int64? {
+        guard let value = self[key], value != .null else { return nil }
+        return try integer(key, value, in: range)
+    }
+
+    private func integer(_ key: String, _ value: JSONValue, in range: ClosedRange<Int64>) throws(ProtocolError) -> Int64 {
+        guard case .integer(let number) = value else { throw wrongType(key, "an integer", value) }
+        guard range.contains(number) else {
+            throw invalid("\(type).\(key) must be between \(range.lowerBound) and \(range.upperBound) (got \(number))")
+        }
+        return number
+    }
+
+    func bool(_ key: String) throws(ProtocolError) -> Bool {
+        guard let value = self[key] else { throw missing(key) }
+        guard case .bool(let flag) = value else { throw wrongType(key, "a boolean", value) }
+        return flag
+    }
+
+    func array(_ key: String) throws(ProtocolError) -> [JSONValue] {
+        guard let value = self[key] else { throw missing(key) }
+        guard case .array(let elements) = value else { throw wrongType(key, "an array", value) }
+        return elements
+    }
+
+    func records(_ key: String, maximum: Int) throws(ProtocolError) -> [WireRecord] {
+        let elements = try array(key)
+        guard elements.count <= maximum else {
+            throw ProtocolError(
+                .tooManyRecords, "\(type) carries \(elements.count) records; the most is \(maximum)", id: id)
+        }
+        var records: [WireRecord] = []
+        records.reserveCapacity(elements.count)
+        for (index, element) in elements.enumerated() {
+            do {
+                records.append(try WireRecord(json: element))
+            } catch {
+                throw invalid("\(type).\(key)[\(index)]: \(error.message)")
+            }
+        }
+        return records
+    }
+
+    func cursor(_ key: String) throws(ProtocolError) -> StreamCursor {
+        guard let value = self[key] else { throw missing(key) }
+        guard case .object = value else { throw wrongType(key, "an object", value) }
+        let inner = MessageFields(members: value.objectMembers, type: "\(type).\(key)", id: id)
+        return StreamCursor(epoch: try inner.string("epoch"), seq: try inner.integer("seq", in: 0...Int64.max))
+    }
+
+    init(members: [JSONValue.Member], type: String, id: RequestID?) {
+        self.members = members
+        self.type = type
+        self.id = id
+    }
+}
+
+extension JSONValue {
+    var objectMembers: [Member] {
+        if case .object(let members) = self { return members }
+        return []
+    }
+}

@@ -1,0 +1,190 @@
+import SyncCore
+
+/// A record state as it travels: collection, key and the full replicated state.
+///
+/// JSON form: `{"c": collection, "k": key, "ctx": [[replica, counter], ...],
+/// "d": [replica index, counter, wall ms, logical], "f": {field: value or siblings}}`.
+/// A field whose one value was written by the default dot `d` is the bare value; any other
+/// field is a list of `[replica index, counter, wall ms, logical, value]`, sorted by dot.
+/// Replica indexes point into `ctx`. Reals carry a fraction or exponent; integers do not.
+public struct WireRecord: Sendable, Hashable {
+    public let collection: String
+    public let key: String
+    public let state: RecordState
+
+    public init(collection: String, key: String, state: RecordState) {
+        self.collection = collection
+        self.key = key
+        self.state = state
+    }
+
+    /// Writes the record as JSON.
+    public func write(to writer: inout JSONWriter) {
+        let entries = state.context.entries
+        writer.raw("{\"c\":")
+        writer.write(collection)
+        writer.raw(",\"k\":")
+        writer.write(key)
+        writer.raw(",\"ctx\":[")
+        for (index, entry) in entries.enumerated() {
+            if index > 0 { writer.raw(UInt8(ascii: ",")) }
+            writer.raw(UInt8(ascii: "["))
+            writer.write(entry.replica.rawValue)
+            writer.raw(UInt8(ascii: ","))
+            writer.write(entry.counter)
+            writer.raw(UInt8(ascii: "]"))
+        }
+        writer.raw("]")
+        let base = state.register(of: RecordState.deletedField)?.single ?? state.fields.first?.register.values[0]
+        if let base {
+            writer.raw(",\"d\":")
+            WireRecord.writeStamp(base, entries, closing: true, to: &writer)
+        }
+        writer.raw(",\"f\":{")
+        for (index, field) in state.fields.enumerated() {
+            if index > 0 { writer.raw(UInt8(ascii: ",")) }
+            writer.write(field.name)
+            writer.raw(UInt8(ascii: ":"))
+            if let single = field.register.single, let base, single.dot == base.dot, single.timestamp == base.timestamp {
+                WireRecord.writeValue(single.value, to: &writer)
+                continue
+            }
+            writer.raw(UInt8(ascii: "["))
+            for (valueIndex, value) in field.register.values.enumerated() {
+                if valueIndex > 0 { writer.raw(UInt8(ascii: ",")) }
+                WireRecord.writeStamp(value, entries, closing: false, to: &writer)
+                writer.raw(UInt8(ascii: ","))
+                WireRecord.writeValue(value.value, to: &writer)
+                writer.raw(UInt8(ascii: "]"))
+            }
+            writer.raw(UInt8(ascii: "]"))
+        }
+        writer.raw("}}")
+    }
+
+    private static func writeStamp(
+        _ value: RegisterValue, _ entries: [VersionVector.Entry], closing: Bool, to writer: inout JSONWriter
+    ) {
+        writer.raw(UInt8(ascii: "["))
+        writer.write(Int64(entries.firstIndex { $0.replica == value.dot.replica } ?? 0))
+        writer.raw(UInt8(ascii: ","))
+        writer.write(value.dot.counter)
+        writer.raw(UInt8(ascii: ","))
+        writer.write(value.timestamp.wallMillis)
+        writer.raw(UInt8(ascii: ","))
+        writer.write(value.timestamp.logical)
+        if closing { writer.raw(UInt8(ascii: "]")) }
+    }
+
+    static func writeValue(_ value: FieldValue, to writer: inout JSONWriter) {
+        switch value {
+        case .null: writer.raw("null")
+        case .bool(let flag): writer.raw(flag ? "true" : "false")
+        case .integer(let number): writer.write(number)
+        case .real(let number): writer.write(number)
+        case .text(let text): writer.write(text)
+        }
+    }
+
+    /// Reads a record from its JSON form, refusing anything a replica could not have sent.
+    public init(json: JSONValue) throws(ProtocolError) {
+        guard case .object(let members) = json else { throw Self.invalid("a record must be an object") }
+        var collection: String?
+        var key: String?
+        var contextJSON: [JSONValue]?
+        var baseJSON: [JSONValue]?
+        var fieldsJSON: [JSONValue.Member]?
+        for member in members {
+            switch (member.key, member.value) {
+            case ("c", .string(let text)): collection = text
+            case ("k", .string(let text)): key = text
+            case ("ctx", .array(let elements)): contextJSON = elements
+            case ("d", .array(let elements)): baseJSON = elements
+            case ("f", .object(let fields)): fieldsJSON = fields
+            case ("c", _), ("k", _), ("ctx", _), ("d", _), ("f", _):
+                throw Self.invalid("record member \(member.key) has the wrong type (\(member.value.typeName))")
+            default:
+                throw Self.invalid("records have no member \(member.key.debugDescription)")
+            }
+        }
+        guard let collection, let key, let contextJSON, let fieldsJSON else {
+            throw Self.invalid("a record needs c, k, ctx and f")
+        }
+        var entries: [VersionVector.Entry] = []
+        for element in contextJSON {
+            guard case .array(let pair) = element, pair.count == 2, case .string(let name) = pair[0],
+                case .integer(let counter) = pair[1], counter > 0, let replica = try? ReplicaID(name)
+            else { throw Self.invalid("ctx entries are [replica, counter > 0]") }
+            entries.append(VersionVector.Entry(replica: replica, counter: counter))
+        }
+        let context: VersionVector
+        do {
+            context = try VersionVector(validating: entries.sorted { $0.replica < $1.replica })
+        } catch {
+            throw Self.invalid("ctx names a replica twice")
+        }
+        let base = try baseJSON.map { (stamp) throws(ProtocolError) in try Self.stamp(stamp[...], entries) }
+        var fields: [RecordState.Field] = []
+        fields.reserveCapacity(fieldsJSON.count)
+        for member in fieldsJSON {
+            let values: [RegisterValue]
+            if case .array(let list) = member.value {
+                var parsed: [RegisterValue] = []
+                for element in list {
+                    guard case .array(let tuple) = element, tuple.count == 5 else {
+                        throw Self.invalid("field \(member.key) values are [replica index, counter, wall, logical, value]")
+                    }
+                    let (dot, timestamp) = try Self.stamp(tuple[0..<4], entries)
+                    parsed.append(RegisterValue(value: try Self.fieldValue(tuple[4]), dot: dot, timestamp: timestamp))
+                }
+                values = parsed.sorted { $0.dot < $1.dot }
+            } else {
+                guard let base else { throw Self.invalid("field \(member.key) uses the default dot but d is absent") }
+                values = [RegisterValue(value: try Self.fieldValue(member.value), dot: base.dot, timestamp: base.timestamp)]
+            }
+            do {
+                fields.append(RecordState.Field(name: member.key, register: try MultiValueRegister(validating: values)))
+            } catch {
+                throw Self.invalid("field \(member.key): \(error.message)")
+            }
+        }
+        fields.sort { RecordState.namePrecedes($0.name, $1.name) }
+        do {
+            state = try RecordState(validatingFields: fields, context: context)
+        } catch {
+            throw Self.invalid(error.message)
+        }
+        self.collection = collection
+        self.key = key
+    }
+
+    private static func stamp(_ tuple: ArraySlice<JSONValue>, _ entries: [VersionVector.Entry]) throws(ProtocolError)
+        -> (dot: Dot, timestamp: HybridTimestamp)
+    {
+        let items = Array(tuple)
+        guard items.count == 4, case .integer(let index) = items[0], case .integer(let counter) = items[1],
+            case .integer(let wall) = items[2], case .integer(let logical) = items[3], index >= 0, index < entries.count,
+            counter > 0, wall >= 0, wall <= HybridTimestamp.maximumWallMillis, logical >= 0,
+            logical <= HybridTimestamp.maximumLogical
+        else { throw invalid("a dot is [replica index, counter > 0, wall ms, logical 0-65535]") }
+        return (
+            Dot(replica: entries[Int(index)].replica, counter: counter),
+            HybridTimestamp(wallMillis: wall, logical: logical)
+        )
+    }
+
+    private static func fieldValue(_ json: JSONValue) throws(ProtocolError) -> FieldValue {
+        switch json {
+        case .null: return .null
+        case .bool(let flag): return .bool(flag)
+        case .integer(let number): return .integer(number)
+        case .real(let number): return .real(number)
+        case .string(let text): return .text(text)
+        case .array, .object: throw invalid("field values are JSON scalars")
+        }
+    }
+
+    private static func invalid(_ message: String) -> ProtocolError {
+        ProtocolError(.invalidValue, "invalid record: \(message)")
+    }
+}

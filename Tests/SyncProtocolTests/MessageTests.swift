@@ -1,0 +1,121 @@
+import SyncCore
+import SyncProtocol
+import SyncTesting
+import Testing
+
+@Suite struct MessageTests {
+    static func decodeClient(_ text: String) throws(ProtocolError) -> ClientMessage {
+        try Array(text.utf8).withUnsafeBytes { buffer in
+            Result { () throws(ProtocolError) in try ClientMessage.decode(buffer) }
+        }.get()
+    }
+
+    static func decodeDaemon(_ bytes: [UInt8]) throws(ProtocolError) -> DaemonMessage {
+        try bytes.dropLast().withUnsafeBytes { buffer in
+            Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }
+        }.get()
+    }
+
+    static func randomRecords(seed: UInt64) -> [WireRecord] {
+        var rng = SplitMix64(seed: seed)
+        let history = RandomHistory(replicaCount: 3, operations: 30, using: &rng)
+        return history.snapshots.filter(\.exists).enumerated().map {
+            WireRecord(collection: "things", key: "k\($0.offset)", state: $0.element)
+        }
+    }
+
+    @Test func recordStatesRoundTripExactly() throws {
+        for seed in UInt64(0)..<300 {
+            let records = Self.randomRecords(seed: seed)
+            let message = ClientMessage.push(id: .integer(Int64(seed)), records: records)
+            let line = message.line()
+            #expect(line.last == UInt8(ascii: "\n"))
+            #expect(!line.dropLast().contains(UInt8(ascii: "\n")))
+            let decoded = try Self.decodeClient(String(decoding: line.dropLast(), as: UTF8.self))
+            #expect(decoded == message, "seed \(seed)")
+        }
+    }
+
+    @Test func everyDaemonMessageRoundTrips() throws {
+        let cursor = StreamCursor(epoch: "e1", seq: 42)
+        let messages: [DaemonMessage] = [
+            .welcome(
+                .init(
+                    id: .integer(1), protocolVersion: 1, daemon: ReplicaID(unchecked: "daemon"), role: "rider",
+                    subject: "r1", holds: 7, cursor: cursor, maximumLine: 1 << 20, maximumBatch: 1000)),
+            .pushed(
+                .init(
+                    id: .string("p"), accepted: 2, unchanged: 1,
+                    refused: [.init(index: 1, collection: "checkins", key: "c", code: "forbidden", message: "no")], holds: 9)),
+            .changes(id: .integer(3), records: Self.randomRecords(seed: 1), cursor: 10, more: true),
+            .changes(id: nil, records: [], cursor: 11, more: false),
+            .subscribed(id: .integer(4), cursor: 11),
+            .pong(id: .integer(5)),
+            .error(ProtocolError(.badJSON, "the line is not JSON", id: nil)),
+            .error(ProtocolError(.helloRequired, "say hello first", id: .integer(6))),
+        ]
+        for message in messages {
+            #expect(try Self.decodeDaemon(message.line()) == message)
+        }
+    }
+
+    @Test func badMessagesGetStableCodesAndKeepTheirID() {
+        let cases: [(String, ProtocolError.Code, RequestID?)] = [
+            ("not json", .badJSON, nil),
+            ("[1,2]", .notObject, nil),
+            (#"{"id":1}"#, .missingField, .integer(1)),
+            (#"{"type":7,"id":1}"#, .wrongType, .integer(1)),
+            (#"{"type":"dance","id":"x"}"#, .unknownType, .string("x")),
+            (#"{"type":"pull","id":2}"#, .missingField, .integer(2)),
+            (#"{"type":"pull","id":2,"cursor":"10"}"#, .wrongType, .integer(2)),
+            (#"{"type":"pull","id":2,"cursor":-1}"#, .invalidValue, .integer(2)),
+            (#"{"type":"pull","id":2,"cursor":1,"limit":0}"#, .invalidValue, .integer(2)),
+            (#"{"type":"push","id":3,"records":{}}"#, .wrongType, .integer(3)),
+            (#"{"type":"push","id":3,"records":[{"c":"x"}]}"#, .invalidValue, .integer(3)),
+            (#"{"type":"hello","id":4,"protocol":1,"replica":"has space","token":"t"}"#, .invalidValue, .integer(4)),
+            (#"{"type":"ping","id":[1]}"#, .wrongType, nil),
+        ]
+        for (text, code, id) in cases {
+            let error = #expect(throws: ProtocolError.self) { try Self.decodeClient(text) }
+            #expect(error?.code == code, "\(text)")
+            #expect(error?.id == id, "\(text)")
+        }
+        let invalidUTF8: [UInt8] = [0x7B, 0xFF, 0x7D]
+        let error = #expect(throws: ProtocolError.self) {
+            try invalidUTF8.withUnsafeBytes { buffer in
+                Result { () throws(ProtocolError) in try ClientMessage.decode(buffer) }
+            }.get()
+        }
+        #expect(error?.code == .invalidUTF8)
+    }
+
+    @Test func aPushOverTheBatchLimitIsRefused() {
+        let records = Array(Self.randomRecords(seed: 2).prefix(5))
+        let line = ClientMessage.push(id: .integer(1), records: records).line()
+        let error = #expect(throws: ProtocolError.self) {
+            try line.dropLast().withUnsafeBytes { buffer in
+                Result { () throws(ProtocolError) in try ClientMessage.decode(buffer, maximumBatch: 4) }
+            }.get()
+        }
+        #expect(error?.code == .tooManyRecords)
+    }
+
+    @Test func malformedRecordsAreRefused() {
+        let bad = [
+            #"{"c":"x","k":"y","ctx":[],"f":{"a":1}}"#,  // default dot missing
+            #"{"c":"x","k":"y","ctx":[["r",1]],"d":[0,2,1,0],"f":{"a":1}}"#,  // dot outside the context
+            #"{"c":"x","k":"y","ctx":[["r",1]],"d":[1,1,1,0],"f":{"a":1}}"#,  // replica index out of range
+            #"{"c":"x","k":"y","ctx":[["r",1],["r",2]],"d":[0,1,1,0],"f":{"a":1}}"#,  // replica twice
+            #"{"c":"x","k":"y","ctx":[["r",0]],"f":{}}"#,  // counter 0
+            #"{"c":"x","k":"y","ctx":[["r",1]],"d":[0,1,1,70000],"f":{"a":1}}"#,  // logical too large
+            #"{"c":"x","k":"y","ctx":[["r",1]],"d":[0,1,1,0],"f":{"a":[1]}}"#,  // malformed sibling list
+            #"{"c":"x","k":"y","ctx":[["r",1]],"d":[0,1,1,0],"f":{"a":{"b":1}}}"#,  // object value
+            #"{"c":"x","k":"y","ctx":[["r",1]],"d":[0,1,1,0],"f":{},"z":1}"#,  // unknown member
+        ]
+        for record in bad {
+            #expect(throws: ProtocolError.self, "\(record)") {
+                try WireRecord(json: try JSONParser.parse(record))
+            }
+        }
+    }
+}
