@@ -100,7 +100,8 @@ public enum ClientMessage: Sendable, Hashable {
         case "pull":
             let limit = try fields.optionalInteger("limit", in: 1...Int64(maximumBatch))
             return .pull(
-                id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...Int64.max), limit: limit.map(Int.init))
+                id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...Int64.max),
+                limit: limit.map(Int.init))
         case "subscribe":
             return .subscribe(id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...Int64.max))
         case "ping":

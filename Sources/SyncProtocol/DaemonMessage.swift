@@ -89,14 +89,16 @@ public enum DaemonMessage: Sendable, Hashable {
                 .object([
                     "type": .string("welcome"), "id": welcome.id.json,
                     "protocol": .integer(Int64(welcome.protocolVersion)), "daemon": .string(welcome.daemon.rawValue),
-                    "role": .string(welcome.role), "subject": .string(welcome.subject), "holds": .integer(welcome.holds),
+                    "role": .string(welcome.role), "subject": .string(welcome.subject),
+                    "holds": .integer(welcome.holds),
                     "cursor": welcome.cursor.json, "max_line": .integer(Int64(welcome.maximumLine)),
                     "max_batch": .integer(Int64(welcome.maximumBatch)),
                 ]))
         case .pushed(let result):
             let refused = result.refused.map { refusal -> JSONValue in
                 .object([
-                    "index": .integer(Int64(refusal.index)), "c": .string(refusal.collection), "k": .string(refusal.key),
+                    "index": .integer(Int64(refusal.index)), "c": .string(refusal.collection),
+                    "k": .string(refusal.key),
                     "code": .string(refusal.code), "message": .string(refusal.message),
                 ])
             }
@@ -145,7 +147,9 @@ public enum DaemonMessage: Sendable, Hashable {
         switch fields.type {
         case "welcome":
             let daemonName = try fields.string("daemon")
-            guard let daemon = try? ReplicaID(daemonName) else { throw fields.invalid("welcome.daemon is not a replica id") }
+            guard let daemon = try? ReplicaID(daemonName) else {
+                throw fields.invalid("welcome.daemon is not a replica id")
+            }
             return .welcome(
                 Welcome(
                     id: try fields.requestID(), protocolVersion: Int(try fields.integer("protocol", in: 0...1_000_000)),
@@ -159,7 +163,8 @@ public enum DaemonMessage: Sendable, Hashable {
                 let item = MessageFields(members: element.objectMembers, type: "pushed.refused", id: fields.id)
                 refused.append(
                     Refusal(
-                        index: Int(try item.integer("index", in: 0...Int64(Int32.max))), collection: try item.string("c"),
+                        index: Int(try item.integer("index", in: 0...Int64(Int32.max))),
+                        collection: try item.string("c"),
                         key: try item.string("k"), code: try item.string("code"), message: try item.string("message")))
             }
             return .pushed(
@@ -177,7 +182,8 @@ public enum DaemonMessage: Sendable, Hashable {
             return .pong(id: try fields.requestID())
         case "error":
             return .error(
-                ProtocolError(ProtocolError.Code(try fields.string("code")), try fields.string("message"), id: fields.id))
+                ProtocolError(
+                    ProtocolError.Code(try fields.string("code")), try fields.string("message"), id: fields.id))
         default:
             throw ProtocolError(.unknownType, "unknown message type \(fields.type.debugDescription)", id: fields.id)
         }

@@ -91,7 +91,9 @@ public struct JSONParser {
         }
         while true {
             skipWhitespace()
-            guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw failure("expected a member name") }
+            guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else {
+                throw failure("expected a member name")
+            }
             let key = try string()
             if members.contains(where: { $0.key == key }) { throw failure("duplicate member \(key.debugDescription)") }
             skipWhitespace()

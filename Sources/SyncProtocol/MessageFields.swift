@@ -68,7 +68,8 @@ struct MessageFields {
         return try integer(key, value, in: range)
     }
 
-    private func integer(_ key: String, _ value: JSONValue, in range: ClosedRange<Int64>) throws(ProtocolError) -> Int64 {
+    private func integer(_ key: String, _ value: JSONValue, in range: ClosedRange<Int64>) throws(ProtocolError) -> Int64
+    {
         guard case .integer(let number) = value else { throw wrongType(key, "an integer", value) }
         guard range.contains(number) else {
             throw invalid("\(type).\(key) must be between \(range.lowerBound) and \(range.upperBound) (got \(number))")

@@ -45,7 +45,8 @@ public struct WireRecord: Sendable, Hashable {
             if index > 0 { writer.raw(UInt8(ascii: ",")) }
             writer.write(field.name)
             writer.raw(UInt8(ascii: ":"))
-            if let single = field.register.single, let base, single.dot == base.dot, single.timestamp == base.timestamp {
+            if let single = field.register.single, let base, single.dot == base.dot, single.timestamp == base.timestamp
+            {
                 WireRecord.writeValue(single.value, to: &writer)
                 continue
             }
@@ -132,7 +133,8 @@ public struct WireRecord: Sendable, Hashable {
                 var parsed: [RegisterValue] = []
                 for element in list {
                     guard case .array(let tuple) = element, tuple.count == 5 else {
-                        throw Self.invalid("field \(member.key) values are [replica index, counter, wall, logical, value]")
+                        throw Self.invalid(
+                            "field \(member.key) values are [replica index, counter, wall, logical, value]")
                     }
                     let (dot, timestamp) = try Self.stamp(tuple[0..<4], entries)
                     parsed.append(RegisterValue(value: try Self.fieldValue(tuple[4]), dot: dot, timestamp: timestamp))
@@ -140,7 +142,9 @@ public struct WireRecord: Sendable, Hashable {
                 values = parsed.sorted { $0.dot < $1.dot }
             } else {
                 guard let base else { throw Self.invalid("field \(member.key) uses the default dot but d is absent") }
-                values = [RegisterValue(value: try Self.fieldValue(member.value), dot: base.dot, timestamp: base.timestamp)]
+                values = [
+                    RegisterValue(value: try Self.fieldValue(member.value), dot: base.dot, timestamp: base.timestamp)
+                ]
             }
             do {
                 fields.append(RecordState.Field(name: member.key, register: try MultiValueRegister(validating: values)))
@@ -163,7 +167,8 @@ public struct WireRecord: Sendable, Hashable {
     {
         let items = Array(tuple)
         guard items.count == 4, case .integer(let index) = items[0], case .integer(let counter) = items[1],
-            case .integer(let wall) = items[2], case .integer(let logical) = items[3], index >= 0, index < entries.count,
+            case .integer(let wall) = items[2], case .integer(let logical) = items[3], index >= 0,
+            index < entries.count,
             counter > 0, wall >= 0, wall <= HybridTimestamp.maximumWallMillis, logical >= 0,
             logical <= HybridTimestamp.maximumLogical
         else { throw invalid("a dot is [replica index, counter > 0, wall ms, logical 0-65535]") }

@@ -14,7 +14,7 @@ public struct RemoteRecord: Sendable, Hashable {
 }
 
 /// What one merge batch did.
-public struct MergeSummary: Sendable, Hashable {
+public struct MergeSummary: Sendable {
     /// Records this store had never seen.
     public var new = 0
     /// Known records whose state grew.
@@ -23,6 +23,8 @@ public struct MergeSummary: Sendable, Hashable {
     public var unchanged = 0
     /// Merged records that now hold a conflict.
     public var conflicts = 0
+    /// Records skipped because they clash with writes held here (index in the batch, why).
+    public var clashes: [(index: Int, error: StoreError)] = []
 
     public init() {}
 }

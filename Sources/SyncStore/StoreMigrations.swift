@@ -40,6 +40,34 @@ enum StoreMigrations {
                 sql: "INSERT INTO _sync_meta (singleton, replica_id, counter, hlc, seq) VALUES (1, ?, 0, 0, 0)",
                 arguments: [replicaID().rawValue])
         }
+        migrator.registerMigration("v2-sync-peers") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE _sync_epochs (
+                        epoch TEXT PRIMARY KEY,
+                        start_seq INTEGER NOT NULL CHECK (start_seq >= 0),
+                        started_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE _sync_replicas (
+                        replica TEXT PRIMARY KEY,
+                        holds INTEGER NOT NULL CHECK (holds >= 0)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE _sync_dots (
+                        replica TEXT NOT NULL,
+                        counter INTEGER NOT NULL,
+                        collection TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        PRIMARY KEY (replica, counter)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE _sync_refusals (
+                        collection TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        code TEXT NOT NULL,
+                        message TEXT NOT NULL,
+                        PRIMARY KEY (collection, key)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 

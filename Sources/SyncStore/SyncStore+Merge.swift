@@ -13,26 +13,37 @@ extension SyncStore {
         }
     }
 
-    /// Merges remote record states in one transaction (all or nothing), saving `cursor` in the
-    /// same transaction so a cursor never runs ahead of the data it describes.
+    /// Merges remote record states in one transaction, saving `cursor` in the same transaction
+    /// so a cursor never runs ahead of the data it describes.
     ///
     /// Merging is idempotent: a state already held changes nothing and takes no new sequence
-    /// number. A record that holds one dot with different content on both sides (two devices
-    /// sharing a replica id) fails the batch with `replica_clash`.
+    /// number. A record carrying a dot this store holds with different content (two devices
+    /// sharing a replica id) is skipped and reported in `summary.clashes`; the rest lands.
+    ///
+    /// - Parameter echoCursor: a cursor of local changes already sent to the record's source
+    ///   (a push cursor). When it stood at the latest change before the merge, it moves past
+    ///   the merged changes too, so they are not sent back.
     @discardableResult
-    public func merge(_ records: [RemoteRecord], cursor: (name: String, value: Int64)? = nil) throws(StoreError)
-        -> MergeSummary
-    {
+    public func merge(
+        _ records: [RemoteRecord], cursor: (name: String, value: Int64)? = nil, echoCursor: String? = nil
+    ) throws(StoreError) -> MergeSummary {
         for record in records { try validate(record) }
         return try transaction { db in
             var meta = try StoreMeta.load(db, physicalClock: physicalClock)
+            let seqBefore = meta.seq
             let storage = RecordStorage(db)
             var summary = MergeSummary()
-            for record in records {
+            var progress = ReplicaProgress()
+            for (index, record) in records.enumerated() {
                 let table = try table(record.collection)
+                if let clash = try registerDots(of: record, in: storage) {
+                    summary.clashes.append((index, clash))
+                    continue
+                }
                 meta.clock.receive(record.state.maximumTimestamp)
                 // Our own writes coming back (a restored backup) must never be reissued.
                 meta.counter = max(meta.counter, record.state.context[replicaID])
+                progress.include(record.state.context)
                 // Fast path: a live record new to this store is inserted blind.
                 if !record.state.isDeleted, try !storage.mayHaveTombstones(table),
                     try storage.insertIfAbsent(table, key: record.key, state: record.state, seq: meta.seq + 1)
@@ -45,10 +56,8 @@ extension SyncStore {
                 let stored = try storage.load(table, key: record.key)
                 let clashes = stored.state.clashingDots(with: record.state)
                 guard clashes.isEmpty else {
-                    throw StoreError(
-                        .replicaClash,
-                        "\(record.collection) \(record.key) holds write \(clashes[0]) with different content on two devices: replica id \(clashes[0].replica) is used twice"
-                    )
+                    summary.clashes.append((index, SyncStore.clashError(record, clashes[0])))
+                    continue
                 }
                 let merged = stored.state.merged(with: record.state)
                 if merged == stored.state {
@@ -62,9 +71,51 @@ extension SyncStore {
             if let cursor {
                 try SyncStore.saveCursor(cursor.name, cursor.value, db)
             }
+            if let echoCursor, try SyncStore.loadCursor(echoCursor, db) == seqBefore {
+                try SyncStore.saveCursor(echoCursor, meta.seq, db)
+            }
+            try progress.save(db)
             try meta.save(db)
             return summary
         }
+    }
+
+    /// With a dot registry, records each new dot's record and reports a dot already
+    /// registered to another record: the same write id used twice.
+    private func registerDots(of record: RemoteRecord, in storage: RecordStorage) throws -> StoreError? {
+        guard registersDots else { return nil }
+        let insert = try storage.db.cachedStatement(
+            sql: "INSERT INTO _sync_dots (replica, counter, collection, key) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        )
+        let select = try storage.db.cachedStatement(
+            sql: "SELECT collection, key FROM _sync_dots WHERE replica = ? AND counter = ?")
+        var seen = Set<Dot>()
+        for field in record.state.fields {
+            for value in field.register.values where seen.insert(value.dot).inserted {
+                insert.resetBindings()
+                insert.bind(value.dot.replica.rawValue, at: 1)
+                insert.bind(value.dot.counter, at: 2)
+                insert.bind(record.collection, at: 3)
+                insert.bind(record.key, at: 4)
+                try insert.run()
+                if insert.changedRowCount == 1 { continue }
+                select.resetBindings()
+                select.bind(value.dot.replica.rawValue, at: 1)
+                select.bind(value.dot.counter, at: 2)
+                defer { select.resetBindings() }
+                if try select.nextRow(), select.text(at: 0) != record.collection || select.text(at: 1) != record.key {
+                    return SyncStore.clashError(record, value.dot)
+                }
+            }
+        }
+        return nil
+    }
+
+    private static func clashError(_ record: RemoteRecord, _ dot: Dot) -> StoreError {
+        StoreError(
+            .replicaClash,
+            "write \(dot) of \(record.collection) \(record.key) was made with different content elsewhere: two devices use replica id \(dot.replica)"
+        )
     }
 
     /// Saves a named cursor on its own (after a push is acknowledged, say).
@@ -72,7 +123,11 @@ extension SyncStore {
         try transaction { db in try SyncStore.saveCursor(name, value, db) }
     }
 
-    private static func saveCursor(_ name: String, _ value: Int64, _ db: Database) throws {
+    static func loadCursor(_ name: String, _ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM _sync_cursors WHERE name = ?", arguments: [name]) ?? 0
+    }
+
+    static func saveCursor(_ name: String, _ value: Int64, _ db: Database) throws {
         try db.execute(
             sql: "INSERT OR REPLACE INTO _sync_cursors (name, value) VALUES (?, ?)", arguments: [name, max(value, 0)])
     }

@@ -10,6 +10,9 @@ public final class SyncStore: Sendable {
     /// This install's replica id, made at first open and kept in the file.
     public let replicaID: ReplicaID
     let physicalClock: any PhysicalClock
+    /// Whether merges keep a registry of every dot's record, to catch a replica id used by two
+    /// devices even when they write different records (a daemon does).
+    let registersDots: Bool
     let writer: any DatabaseWriter
     /// The materialized tables, in declaration order (few: scanned, not hashed).
     let allTables: [CollectionTable]
@@ -19,11 +22,14 @@ public final class SyncStore: Sendable {
     /// - Parameters:
     ///   - clock: the wall clock behind the hybrid clock (injected by tests and the simulator).
     ///   - vfs: a registered SQLite VFS to open the file through (fault injection in tests).
+    ///   - registersDots: keep a registry of every merged dot to catch cloned replica ids.
     public init(
-        _ location: StoreLocation, schema: Schema, clock: any PhysicalClock = SystemClock(), vfs: String? = nil
+        _ location: StoreLocation, schema: Schema, clock: any PhysicalClock = SystemClock(), vfs: String? = nil,
+        registersDots: Bool = false
     ) throws(StoreError) {
         self.schema = schema
         physicalClock = clock
+        self.registersDots = registersDots
         let tableList = schema.collections.map(CollectionTable.init)
         allTables = tableList
         var configuration = Configuration()
@@ -90,9 +96,7 @@ public final class SyncStore: Sendable {
     /// A named cursor (a peer's pull position, say), 0 when never saved.
     public func cursor(named name: String) throws(StoreError) -> Int64 {
         try perform {
-            try writer.read { db in
-                try Int64.fetchOne(db, sql: "SELECT value FROM _sync_cursors WHERE name = ?", arguments: [name]) ?? 0
-            }
+            try writer.read { db in try SyncStore.loadCursor(name, db) }
         }
     }
 

@@ -4,7 +4,8 @@ import Testing
 @Suite struct JSONParserTests {
     @Test func parsesEveryKindOfValue() throws {
         let value = try JSONParser.parse(
-            #"{"a":null,"b":true,"c":false,"d":-12,"e":1.5,"f":2e3,"g":"x\"y\\z\n\u00e9\ud83d\ude00","h":[1,[2],{}],"i":{}}"#)
+            #"{"a":null,"b":true,"c":false,"d":-12,"e":1.5,"f":2e3,"g":"x\"y\\z\n\u00e9\ud83d\ude00","h":[1,[2],{}],"i":{}}"#
+        )
         #expect(value["a"] == .null)
         #expect(value["b"] == .bool(true))
         #expect(value["d"] == .integer(-12))

@@ -46,7 +46,8 @@ import Testing
             .pushed(
                 .init(
                     id: .string("p"), accepted: 2, unchanged: 1,
-                    refused: [.init(index: 1, collection: "checkins", key: "c", code: "forbidden", message: "no")], holds: 9)),
+                    refused: [.init(index: 1, collection: "checkins", key: "c", code: "forbidden", message: "no")],
+                    holds: 9)),
             .changes(id: .integer(3), records: Self.randomRecords(seed: 1), cursor: 10, more: true),
             .changes(id: nil, records: [], cursor: 11, more: false),
             .subscribed(id: .integer(4), cursor: 11),

@@ -129,8 +129,9 @@ import YongaiDomain
         #expect(clone.replicaID == original.store.replicaID)
         try original.store.write { try $0.put("stations", key: "st-1", ["status": .text("full")]) }
         try clone.write { try $0.put("stations", key: "st-1", ["status": .text("closed")]) }
-        let error = #expect(throws: StoreError.self) { try original.store.pull(from: clone) }
-        #expect(error?.code == .replicaClash)
+        let summary = try original.store.pull(from: clone)
+        #expect(summary.clashes.count == 1)
+        #expect(summary.clashes.first?.error.code == .replicaClash)
         #expect(try original.store.row("SELECT status FROM stations")?["status"] == "full")
     }
 

@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+import SyncCore
+
+extension SyncStore {
+    /// The highest counter of `replica`'s writes this store holds.
+    public func holds(of replica: ReplicaID) throws(StoreError) -> Int64 {
+        try perform {
+            try writer.read { db in
+                if replica == replicaID { return try Int64.fetchOne(db, sql: "SELECT counter FROM _sync_meta") ?? 0 }
+                return try Int64.fetchOne(
+                    db, sql: "SELECT holds FROM _sync_replicas WHERE replica = ?", arguments: [replica.rawValue]) ?? 0
+            }
+        }
+    }
+
+    /// Starts a new epoch of this store's change stream (a daemon does at every start) and
+    /// returns its id. Cursors carry the epoch they were issued in.
+    public func startEpoch() throws(StoreError) -> String {
+        let epoch = SyncStore.makeReplicaID().rawValue
+        try transaction { db in
+            let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM _sync_meta") ?? 0
+            try db.execute(
+                sql: "INSERT INTO _sync_epochs (epoch, start_seq, started_at) VALUES (?, ?, ?)",
+                arguments: [epoch, seq, physicalClock.nowMillis()])
+        }
+        return epoch
+    }
+
+    /// Where a reader whose cursor stands at `seq` of `epoch` can safely resume.
+    ///
+    /// A cursor from an epoch this store has, at a point its history still reaches, resumes
+    /// as it is. One from an epoch it has but beyond where that epoch now ends (the store was
+    /// restored from an older copy) resumes where the epoch ends. One from an epoch it never
+    /// had (a history lost with the restore) starts over from 0; merges are idempotent.
+    public func resumePoint(epoch: String, seq: Int64) throws(StoreError) -> Int64 {
+        try perform {
+            try writer.read { db in
+                let epochs = try Row.fetchAll(
+                    db, sql: "SELECT epoch, start_seq FROM _sync_epochs ORDER BY start_seq, rowid")
+                guard let index = epochs.firstIndex(where: { $0["epoch"] == epoch }) else { return 0 }
+                let latest = try Int64.fetchOne(db, sql: "SELECT seq FROM _sync_meta") ?? 0
+                let end: Int64 = index + 1 < epochs.count ? epochs[index + 1]["start_seq"] : latest
+                return min(seq, end)
+            }
+        }
+    }
+
+    /// Flags records the peer refused (kept here, never dropped), and clears the flags of
+    /// records it has now taken.
+    public func recordRefusals(
+        _ refusals: [(collection: String, key: String, code: String, message: String)],
+        accepted: [(collection: String, key: String)]
+    ) throws(StoreError) {
+        try transaction { db in
+            for record in accepted {
+                try db.execute(
+                    sql: "DELETE FROM _sync_refusals WHERE collection = ? AND key = ?",
+                    arguments: [record.collection, record.key])
+            }
+            for refusal in refusals {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO _sync_refusals (collection, key, code, message) VALUES (?, ?, ?, ?)",
+                    arguments: [refusal.collection, refusal.key, refusal.code, refusal.message])
+            }
+        }
+    }
+
+    /// Records the peer refused, with its reasons.
+    public func refusals() throws(StoreError) -> [(collection: String, key: String, code: String, message: String)] {
+        try perform {
+            try writer.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT collection, key, code, message FROM _sync_refusals ORDER BY collection, key"
+                )
+                .map { ($0["collection"], $0["key"], $0["code"], $0["message"]) }
+            }
+        }
+    }
+}
