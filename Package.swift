@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "SyncCore", targets: ["SyncCore"]),
         .library(name: "SyncStore", targets: ["SyncStore"]),
         .library(name: "SyncProtocol", targets: ["SyncProtocol"]),
+        .library(name: "SyncSession", targets: ["SyncSession"]),
         .library(name: "YongaiDomain", targets: ["YongaiDomain"]),
         .executable(name: "yongai-bench", targets: ["yongai-bench"]),
     ],
@@ -30,12 +31,17 @@ let package = Package(
         ),
         // The wire protocol: line-delimited JSON messages, their codec, limits and error codes.
         .target(name: "SyncProtocol", dependencies: ["SyncCore"]),
+        // The sync conversation as state machines without network I/O, for client, daemon and simulator.
+        .target(name: "SyncSession", dependencies: ["SyncCore", "SyncProtocol", "SyncStore"]),
         // The domain: Yong'ai collections declared for the engine. The engine never imports it.
-        .target(name: "YongaiDomain", dependencies: ["SyncCore"]),
+        .target(name: "YongaiDomain", dependencies: ["SyncCore", "SyncStore", "SyncSession"]),
         // A wrapping SQLite VFS that fails the Nth I/O operation, for crash-consistency tests.
         .target(name: "CSQLiteFaultVFS", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Test kit: seeded random generator, random replica histories, fault-injecting VFS control.
-        .target(name: "SyncTesting", dependencies: ["SyncCore", "SyncStore", "CSQLiteFaultVFS"]),
+        .target(
+            name: "SyncTesting",
+            dependencies: ["SyncCore", "SyncStore", "SyncProtocol", "SyncSession", "CSQLiteFaultVFS"]
+        ),
         .executableTarget(
             name: "yongai-bench",
             dependencies: [
@@ -46,6 +52,10 @@ let package = Package(
         ),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncTesting"]),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncTesting"]),
+        .testTarget(
+            name: "SyncSessionTests",
+            dependencies: ["SyncSession", "SyncStore", "SyncProtocol", "SyncTesting", "YongaiDomain"]
+        ),
         .testTarget(
             name: "SyncStoreTests",
             dependencies: [

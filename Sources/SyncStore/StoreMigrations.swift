@@ -59,6 +59,10 @@ enum StoreMigrations {
                         key TEXT NOT NULL,
                         PRIMARY KEY (replica, counter)
                     ) WITHOUT ROWID;
+                    CREATE TABLE _sync_settings (
+                        name TEXT PRIMARY KEY,
+                        value TEXT NOT NULL
+                    ) WITHOUT ROWID;
                     CREATE TABLE _sync_refusals (
                         collection TEXT NOT NULL,
                         key TEXT NOT NULL,

@@ -46,6 +46,26 @@ extension SyncStore {
         }
     }
 
+    /// A named text setting (a peer's address, the epoch of a pull cursor), nil when unset.
+    public func setting(named name: String) throws(StoreError) -> String? {
+        try perform {
+            try writer.read { db in
+                try String.fetchOne(db, sql: "SELECT value FROM _sync_settings WHERE name = ?", arguments: [name])
+            }
+        }
+    }
+
+    /// Saves text settings and integer cursors together, in one transaction.
+    public func save(settings: [String: String], cursors: [String: Int64] = [:]) throws(StoreError) {
+        try transaction { db in
+            for (name, value) in settings {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO _sync_settings (name, value) VALUES (?, ?)", arguments: [name, value])
+            }
+            for (name, value) in cursors { try SyncStore.saveCursor(name, value, db) }
+        }
+    }
+
     /// Flags records the peer refused (kept here, never dropped), and clears the flags of
     /// records it has now taken.
     public func recordRefusals(

@@ -105,6 +105,16 @@ public final class SyncStore: Sendable {
         try perform { try writer.read(body) }
     }
 
+    /// The store's wall clock, in milliseconds since the Unix epoch.
+    public func nowMillis() -> Int64 {
+        physicalClock.nowMillis()
+    }
+
+    /// Whether the collection `name` holds immutable records.
+    public func isImmutable(_ name: String) throws(StoreError) -> Bool {
+        try table(name).schema.policy == .immutable
+    }
+
     /// The declared collection `name`, or an `unknown_collection` error.
     func table(_ name: String) throws(StoreError) -> CollectionTable {
         guard let table = allTables.first(where: { $0.name == name }) else {

@@ -1,0 +1,34 @@
+import SyncCore
+import SyncStore
+
+/// Who may read and write which records. The engine asks; the domain answers.
+public protocol AccessPolicy: Sendable {
+    /// Why `principal` may not write `record`, or nil when it may. `stored` is the state the
+    /// daemon holds for the record (nil for a new one).
+    func refusal(toWrite record: RemoteRecord, stored: RecordState?, by principal: Principal) -> AccessRefusal?
+
+    /// Whether `principal` may read `change`.
+    func mayRead(_ change: RecordChange, by principal: Principal) -> Bool
+}
+
+/// Why a write is refused: a stable code and a readable reason.
+public struct AccessRefusal: Sendable, Hashable {
+    public let code: String
+    public let message: String
+
+    public init(code: String = "forbidden", _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// A policy that lets everyone read and write everything (tests, a single-user setup).
+public struct OpenAccess: AccessPolicy {
+    public init() {}
+
+    public func refusal(toWrite record: RemoteRecord, stored: RecordState?, by principal: Principal) -> AccessRefusal? {
+        nil
+    }
+
+    public func mayRead(_ change: RecordChange, by principal: Principal) -> Bool { true }
+}

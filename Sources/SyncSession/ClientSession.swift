@@ -1,0 +1,211 @@
+import SyncCore
+import SyncProtocol
+import SyncStore
+
+/// The client's side of one sync conversation, as a state machine without network I/O.
+///
+/// `start()` gives the hello; each daemon message in gives the messages to send next and what
+/// happened. The conversation pushes local changes in batches until none remain, then pulls
+/// until caught up, then optionally stays subscribed. Every cursor is saved in the store in
+/// the same transaction as the data it describes, so a cut anywhere resumes without loss.
+public final class ClientSession {
+    public struct Configuration: Sendable {
+        public var token: String
+        /// Records per push or pull.
+        public var batchSize: Int
+        /// Stay subscribed after catching up.
+        public var subscribe: Bool
+        /// Prefix of the store cursors and settings this peer's progress lives under.
+        public var peerName: String
+
+        public init(token: String, batchSize: Int = 500, subscribe: Bool = false, peerName: String = "daemon") {
+            self.token = token
+            self.batchSize = batchSize
+            self.subscribe = subscribe
+            self.peerName = peerName
+        }
+    }
+
+    /// What happened, for the driver to report or act on.
+    public enum Event: Sendable {
+        /// Send this message.
+        case send(ClientMessage)
+        /// A push batch was acknowledged.
+        case pushed(sent: Int, accepted: Int, refused: [DaemonMessage.Refusal])
+        /// A pulled or live batch was merged.
+        case received(count: Int, summary: MergeSummary)
+        /// Everything pending went up and everything new came down.
+        case caughtUp(SyncReport)
+    }
+
+    /// Totals of one conversation.
+    public struct SyncReport: Sendable, Hashable {
+        public var sent = 0
+        public var received = 0
+        public var conflicts = 0
+        public var refused = 0
+        /// Whether the daemon had lost writes of ours (restored from a backup) and got them again.
+        public var repushed = false
+    }
+
+    private enum Phase {
+        case idle
+        case greeting
+        case pushing(nextCursor: Int64, keys: [(collection: String, key: String)])
+        case pulling
+        case subscribing
+        case live
+        case done
+    }
+
+    private let store: SyncStore
+    private let configuration: Configuration
+    /// The batch size, capped by what the daemon accepts.
+    private var batchSize: Int
+    private var phase = Phase.idle
+    private var nextID: Int64 = 0
+    private var pullCursor: Int64 = 0
+    public private(set) var report = SyncReport()
+
+    public init(store: SyncStore, configuration: Configuration) {
+        self.store = store
+        self.configuration = configuration
+        batchSize = configuration.batchSize
+    }
+
+    var pushCursorName: String { configuration.peerName + ".push" }
+    var pullCursorName: String { configuration.peerName + ".pull" }
+    var epochName: String { configuration.peerName + ".epoch" }
+    var holdsName: String { configuration.peerName + ".holds" }
+
+    /// Whether the session is caught up and streaming live changes.
+    public var isLive: Bool {
+        if case .live = phase { return true }
+        return false
+    }
+
+    /// The first message: hello with where the last pull stopped.
+    public func start() throws(SessionError) -> [Event] {
+        let epoch = try storeCall { try store.setting(named: epochName) }
+        let seq = try storeCall { try store.cursor(named: pullCursorName) }
+        phase = .greeting
+        let hello = ClientMessage.Hello(
+            id: makeID(), protocolVersion: ProtocolLimits.version, replica: store.replicaID, token: configuration.token,
+            cursor: epoch.map { StreamCursor(epoch: $0, seq: seq) })
+        return [.send(.hello(hello))]
+    }
+
+    /// Handles one daemon message.
+    public func receive(_ message: DaemonMessage) throws(SessionError) -> [Event] {
+        switch (phase, message) {
+        case (_, .error(let error)):
+            phase = .done
+            throw SessionError(error)
+        case (.greeting, .welcome(let welcome)):
+            return try welcomed(welcome)
+        case (.pushing(let nextCursor, let keys), .pushed(let result)):
+            return try pushed(result, nextCursor: nextCursor, keys: keys)
+        case (.pulling, .changes(.some, let records, let cursor, let more)):
+            var events = try merge(records, cursor: cursor)
+            events += more ? [pullRequest()] : try caughtUp()
+            return events
+        case (.subscribing, .subscribed):
+            phase = .live
+            return [.caughtUp(report)]
+        case (.subscribing, .changes(nil, let records, let cursor, _)),
+            (.live, .changes(nil, let records, let cursor, _)):
+            return try merge(records, cursor: cursor)
+        case (_, .pong):
+            return []
+        default:
+            phase = .done
+            throw SessionError(code: "unexpected_message", "the daemon sent \(message) out of turn")
+        }
+    }
+
+    private func welcomed(_ welcome: DaemonMessage.Welcome) throws(SessionError) -> [Event] {
+        // A daemon holding fewer of our writes than it once acknowledged lost them (restored
+        // from a backup): push everything again; merges are idempotent.
+        let acknowledged = try storeCall { try store.cursor(named: holdsName) }
+        var cursors = [pullCursorName: welcome.cursor.seq]
+        if welcome.holds < acknowledged {
+            cursors[pushCursorName] = 0
+            cursors[holdsName] = welcome.holds
+            report.repushed = true
+        }
+        try storeCall { try store.save(settings: [epochName: welcome.cursor.epoch], cursors: cursors) }
+        pullCursor = welcome.cursor.seq
+        batchSize = max(1, min(configuration.batchSize, welcome.maximumBatch))
+        return try pushNext()
+    }
+
+    private func pushNext() throws(SessionError) -> [Event] {
+        let pushCursor = try storeCall { try store.cursor(named: pushCursorName) }
+        let batch = try storeCall { try store.changes(after: pushCursor, limit: batchSize) }
+        guard !batch.changes.isEmpty else {
+            if batch.nextCursor != pushCursor {
+                try storeCall { try store.setCursor(pushCursorName, to: batch.nextCursor) }
+            }
+            phase = .pulling
+            return [pullRequest()]
+        }
+        phase = .pushing(nextCursor: batch.nextCursor, keys: batch.changes.map { ($0.collection, $0.key) })
+        let records = batch.changes.map { WireRecord(collection: $0.collection, key: $0.key, state: $0.state) }
+        report.sent += records.count
+        return [.send(.push(id: makeID(), records: records))]
+    }
+
+    private func pushed(
+        _ result: DaemonMessage.PushResult, nextCursor: Int64, keys: [(collection: String, key: String)]
+    ) throws(SessionError) -> [Event] {
+        let refusedIndexes = Set(result.refused.map(\.index))
+        let accepted = keys.enumerated().filter { !refusedIndexes.contains($0.offset) }.map(\.element)
+        try storeCall {
+            try store.recordRefusals(
+                result.refused.map { ($0.collection, $0.key, $0.code, $0.message) }, accepted: accepted)
+            try store.save(settings: [:], cursors: [pushCursorName: nextCursor, holdsName: result.holds])
+        }
+        report.refused += result.refused.count
+        return [.pushed(sent: keys.count, accepted: result.accepted, refused: result.refused)] + (try pushNext())
+    }
+
+    private func pullRequest() -> Event {
+        .send(.pull(id: makeID(), cursor: pullCursor, limit: batchSize))
+    }
+
+    private func merge(_ records: [WireRecord], cursor: Int64) throws(SessionError) -> [Event] {
+        let remote = records.map { RemoteRecord(collection: $0.collection, key: $0.key, state: $0.state) }
+        let summary = try storeCall {
+            try store.merge(remote, cursor: (pullCursorName, cursor), echoCursor: pushCursorName)
+        }
+        pullCursor = cursor
+        report.received += records.count
+        report.conflicts += summary.conflicts
+        return [.received(count: records.count, summary: summary)]
+    }
+
+    private func caughtUp() throws(SessionError) -> [Event] {
+        try storeCall { try store.save(settings: [configuration.peerName + ".synced_at": String(store.nowMillis())]) }
+        if configuration.subscribe {
+            phase = .subscribing
+            return [.send(.subscribe(id: makeID(), cursor: pullCursor))]
+        }
+        phase = .done
+        return [.caughtUp(report)]
+    }
+
+    private func makeID() -> RequestID {
+        nextID += 1
+        return .integer(nextID)
+    }
+
+    private func storeCall<T>(_ body: () throws -> T) throws(SessionError) -> T {
+        do {
+            return try body()
+        } catch let error as StoreError {
+            throw SessionError(error)
+        } catch {
+            throw SessionError(code: "internal_error", "\(error)")
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import SyncCore
+import SyncProtocol
+import SyncStore
+
+/// The daemon's side of one connection, as a state machine without network I/O: a line in,
+/// the lines to send and what to do next out. The NIO daemon and the simulator both pump
+/// their connections through it.
+public final class DaemonSession {
+    /// What the daemon settles once, for every connection.
+    public struct Configuration: Sendable {
+        /// The epoch this daemon run serves (see `SyncStore.startEpoch`).
+        public var epoch: String
+        public var maximumLine: Int
+        public var maximumBatch: Int
+
+        public init(
+            epoch: String, maximumLine: Int = ProtocolLimits.defaultMaximumLine,
+            maximumBatch: Int = ProtocolLimits.defaultMaximumBatch
+        ) {
+            self.epoch = epoch
+            self.maximumLine = maximumLine
+            self.maximumBatch = maximumBatch
+        }
+    }
+
+    /// The result of handling one line.
+    public struct Output: Sendable {
+        /// Replies, in order.
+        public var messages: [DaemonMessage] = []
+        /// Close the connection after sending.
+        public var close = false
+        /// The connection subscribed: stream changes after this cursor from now on.
+        public var subscription: Int64?
+        /// Records landed: other subscribers should look for changes.
+        public var changedStore = false
+    }
+
+    private let store: SyncStore
+    private let policy: any AccessPolicy
+    private let authenticator: any Authenticator
+    private let configuration: Configuration
+    /// Set by `hello`.
+    public private(set) var reader: ScopedReader?
+    private var clientReplica: ReplicaID?
+
+    public init(
+        store: SyncStore, policy: any AccessPolicy, authenticator: any Authenticator, configuration: Configuration
+    ) {
+        self.store = store
+        self.policy = policy
+        self.authenticator = authenticator
+        self.configuration = configuration
+    }
+
+    /// Handles one line (newline excluded).
+    public func handle(line: UnsafeRawBufferPointer) -> Output {
+        let message: ClientMessage
+        do {
+            message = try ClientMessage.decode(line, maximumBatch: configuration.maximumBatch)
+        } catch {
+            return Output(messages: [.error(error)], close: error.closesConnection)
+        }
+        return handle(message)
+    }
+
+    /// Handles one decoded message.
+    public func handle(_ message: ClientMessage) -> Output {
+        do {
+            switch message {
+            case .hello(let hello):
+                return try welcome(hello)
+            case .ping(let id):
+                return Output(messages: [.pong(id: id)])
+            case .push(let id, let records):
+                return try push(id: id, records: records, reader: try greeted(id))
+            case .pull(let id, let cursor, let limit):
+                let batch = try greeted(id).batch(after: cursor, limit: limit ?? configuration.maximumBatch)
+                return Output(messages: [
+                    .changes(id: id, records: batch.records, cursor: batch.cursor, more: batch.more)
+                ])
+            case .subscribe(let id, let cursor):
+                _ = try greeted(id)
+                return Output(messages: [.subscribed(id: id, cursor: cursor)], subscription: cursor)
+            }
+        } catch let error as ProtocolError {
+            return Output(messages: [.error(error.answering(message.id))], close: error.closesConnection)
+        } catch let error as StoreError {
+            return Output(messages: [
+                .error(ProtocolError(.internalError, "the store failed: \(error.message)", id: message.id))
+            ])
+        } catch {
+            return Output(messages: [.error(ProtocolError(.internalError, "\(error)", id: message.id))])
+        }
+    }
+
+    private func greeted(_ id: RequestID) throws(ProtocolError) -> ScopedReader {
+        guard let reader else { throw ProtocolError(.helloRequired, "send hello before anything else", id: id) }
+        return reader
+    }
+
+    private func welcome(_ hello: ClientMessage.Hello) throws -> Output {
+        guard reader == nil else { throw ProtocolError(.alreadyGreeted, "this connection has already said hello") }
+        guard hello.protocolVersion == ProtocolLimits.version else {
+            throw ProtocolError(
+                .unsupportedProtocol,
+                "this daemon speaks protocol \(ProtocolLimits.version); the client speaks \(hello.protocolVersion)")
+        }
+        let principal: Principal
+        do {
+            principal = try authenticator.principal(for: hello.token)
+        } catch {
+            throw ProtocolError(.badToken, error.message)
+        }
+        guard hello.replica != store.replicaID else {
+            throw ProtocolError(.replicaClash, "the client uses the daemon's own replica id \(hello.replica)")
+        }
+        let resume = try hello.cursor.map { try store.resumePoint(epoch: $0.epoch, seq: $0.seq) } ?? 0
+        let reader = ScopedReader(store: store, principal: principal, policy: policy)
+        self.reader = reader
+        clientReplica = hello.replica
+        let welcome = DaemonMessage.Welcome(
+            id: hello.id, protocolVersion: ProtocolLimits.version, daemon: store.replicaID, role: principal.role,
+            subject: principal.subject, holds: try store.holds(of: hello.replica),
+            cursor: StreamCursor(epoch: configuration.epoch, seq: resume), maximumLine: configuration.maximumLine,
+            maximumBatch: configuration.maximumBatch)
+        return Output(messages: [.welcome(welcome)])
+    }
+
+    /// Checks every record (schema, access, immutability), merges the rest in one
+    /// transaction, and reports each refusal by its index.
+    private func push(id: RequestID, records: [WireRecord], reader: ScopedReader) throws -> Output {
+        var refused: [DaemonMessage.Refusal] = []
+        var accepted: [RemoteRecord] = []
+        var acceptedIndexes: [Int] = []
+        for (index, wire) in records.enumerated() {
+            let record = RemoteRecord(collection: wire.collection, key: wire.key, state: wire.state)
+            func refuse(_ code: String, _ message: String) {
+                refused.append(
+                    .init(index: index, collection: wire.collection, key: wire.key, code: code, message: message))
+            }
+            do {
+                try store.validate(record)
+                let stored = try store.record(record.collection, key: record.key)
+                if let refusal = policy.refusal(toWrite: record, stored: stored, by: reader.principal) {
+                    refuse(refusal.code, refusal.message)
+                    continue
+                }
+                if let stored, try store.isImmutable(record.collection), stored.merged(with: record.state) != stored {
+                    refuse(
+                        CoreError.Code.immutableRecord.rawValue,
+                        "\(record.collection) \(record.key) already exists and cannot change")
+                    continue
+                }
+                accepted.append(record)
+                acceptedIndexes.append(index)
+            } catch {
+                refuse(error.code.rawValue, error.message)
+            }
+        }
+        let summary = try store.merge(accepted)
+        for (position, error) in summary.clashes {
+            let index = acceptedIndexes[position]
+            refused.append(
+                .init(
+                    index: index, collection: records[index].collection, key: records[index].key,
+                    code: error.code.rawValue,
+                    message: error.message))
+        }
+        refused.sort { $0.index < $1.index }
+        let holds = try clientReplica.map { try store.holds(of: $0) } ?? 0
+        let result = DaemonMessage.PushResult(
+            id: id, accepted: summary.new + summary.changed, unchanged: summary.unchanged, refused: refused,
+            holds: holds)
+        return Output(messages: [.pushed(result)], changedStore: summary.new + summary.changed > 0)
+    }
+}

@@ -1,0 +1,30 @@
+import SyncCore
+import SyncProtocol
+import SyncStore
+
+/// Reads a store's changes as one principal may see them. Immutable, so a live feed and the
+/// request loop of one connection can both use it.
+public struct ScopedReader: Sendable {
+    public let store: SyncStore
+    public let principal: Principal
+    let policy: any AccessPolicy
+
+    public init(store: SyncStore, principal: Principal, policy: any AccessPolicy) {
+        self.store = store
+        self.principal = principal
+        self.policy = policy
+    }
+
+    /// The next batch of changes after `cursor` in scope, as wire records.
+    public func batch(after cursor: Int64, limit: Int) throws(StoreError) -> (
+        records: [WireRecord], cursor: Int64, more: Bool
+    ) {
+        let policy = policy
+        let principal = principal
+        let batch = try store.changes(after: cursor, limit: limit) { policy.mayRead($0, by: principal) }
+        return (
+            batch.changes.map { WireRecord(collection: $0.collection, key: $0.key, state: $0.state) }, batch.nextCursor,
+            batch.hasMore
+        )
+    }
+}

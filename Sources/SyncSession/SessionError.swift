@@ -1,0 +1,23 @@
+import SyncProtocol
+import SyncStore
+
+/// An error ending or refusing part of a sync session, with a stable code (the wire codes).
+public struct SessionError: Error, Sendable, CustomStringConvertible {
+    public let code: String
+    public let message: String
+
+    public init(code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public init(_ error: ProtocolError) {
+        self.init(code: error.code.rawValue, error.message)
+    }
+
+    public init(_ error: StoreError) {
+        self.init(code: error.code.rawValue, error.message)
+    }
+
+    public var description: String { "\(code): \(message)" }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import SyncCore
+import SyncProtocol
+import SyncSession
+import SyncStore
+import SyncTesting
+import Testing
+import YongaiDomain
+
+@Suite struct SyncConversationTests {
+    /// Two stations and a rider edit offline; one round of syncs brings everyone to the same
+    /// values and sibling sets, the concurrent status edit shows as a conflict everywhere, and
+    /// every check-in exists exactly once.
+    static func offlineScenario() throws -> Network {
+        let network = try Network()
+        try network.daemonStore.write { transaction in
+            try transaction.put("stations", key: "st-1", Samples.station("Haishu Rest"))
+            try transaction.put("stations", key: "st-2", Samples.station("Jiangbei Charge"))
+        }
+        try network.addDevice("station-1", token: "station:st-1", skew: 3_600_000)
+        try network.addDevice("station-2", token: "station:st-2", skew: -3_600_000)
+        try network.addDevice("admin", token: "admin:ops")
+        try network.addDevice("rider", token: "rider:r-7")
+        try network.syncAll(rounds: 1)
+        // Offline now: a status edit on each side of st-1, check-ins everywhere.
+        try network.store("station-1").write { transaction in
+            try transaction.put("stations", key: "st-1", ["status": .text("full"), "free_chargers": .integer(0)])
+            try transaction.put(
+                "checkins", key: "c-s1-1", Samples.checkin(rider: "r-7", station: "st-1", device: "kiosk-1"))
+        }
+        try network.store("admin").write { try $0.put("stations", key: "st-1", ["status": .text("closed")]) }
+        try network.store("station-2").write { transaction in
+            try transaction.put(
+                "checkins", key: "c-s2-1", Samples.checkin(rider: "r-9", station: "st-2", device: "kiosk-2"))
+        }
+        try network.store("rider").write { transaction in
+            try transaction.put("checkins", key: "c-r-1", Samples.checkin(rider: "r-7", station: "st-2"))
+            try transaction.put("checkins", key: "c-r-2", Samples.checkin(rider: "r-7", station: "st-1"))
+        }
+        return network
+    }
+
+    @Test func offlineEditsConvergeWithTheConflictVisibleEverywhere() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 2)
+        let daemon = try network.daemonStore.snapshot()
+        #expect(try network.store("admin").snapshot() == daemon)
+        for name in ["station-1", "station-2", "rider", "admin"] {
+            let store = network.store(name)
+            #expect(try store.snapshot(["stations"]) == daemon.filter { $0.key.hasPrefix("stations/") })
+            let conflicts = try store.conflicts()
+            #expect(conflicts.map(\.field) == ["status"], "\(name)")
+            #expect(Set(conflicts.first?.values.map(\.value) ?? []) == [.text("full"), .text("closed")])
+            #expect(try store.count("SELECT COUNT(*) FROM _sync_refusals") == 0, "\(name)")
+        }
+        #expect(try network.daemonStore.count("SELECT COUNT(*) FROM checkins") == 4)
+        // Scopes: the rider holds exactly its own check-ins; a station those at its station.
+        #expect(try network.store("rider").count("SELECT COUNT(*) FROM checkins WHERE rider_id = 'r-7'") == 3)
+        #expect(try network.store("rider").count("SELECT COUNT(*) FROM checkins") == 3)
+        #expect(try network.store("station-2").count("SELECT COUNT(*) FROM checkins") == 2)
+        #expect(try network.store("station-2").count("SELECT COUNT(*) FROM checkins WHERE station_id <> 'st-2'") == 0)
+
+        // One resolve clears it everywhere.
+        try network.store("admin").write {
+            try $0.resolve("stations", key: "st-1", field: "status", value: .text("open"))
+        }
+        try network.syncAll(rounds: 2)
+        for name in ["station-1", "station-2", "rider", "admin"] {
+            #expect(try network.store(name).conflicts().isEmpty, "\(name)")
+            #expect(
+                try network.store(name).count("SELECT COUNT(*) FROM stations WHERE id = 'st-1' AND status = 'open'")
+                    == 1)
+        }
+    }
+
+    @Test func aNoOpSyncIsOneRoundOfHelloPushlessPull() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 2)
+        let before = try network.store("rider").latestSeq()
+        guard case .caughtUp(let report) = try network.sync("rider", batchSize: 100) else {
+            Issue.record("no-op sync did not finish")
+            return
+        }
+        #expect(report.sent == 0 && report.received == 0)
+        #expect(try network.store("rider").latestSeq() == before)
+    }
+
+    /// The link is cut after every possible number of replies; the next sync finishes the job
+    /// with nothing lost or duplicated.
+    @Test func aCutAtEveryBoundaryResumesWithoutLossOrDuplicates() throws {
+        let reference = try Self.offlineScenario()
+        try reference.syncAll(rounds: 2)
+        let expected = try reference.daemonStore.visibleSnapshot()
+        var cutPoint = 1
+        while true {
+            let network = try Self.offlineScenario()
+            var cutsHappened = false
+            for name in network.devices.keys.sorted() {
+                if case .cut = try network.sync(name, batchSize: 1, cutAfterReplies: cutPoint) { cutsHappened = true }
+            }
+            try network.syncAll(rounds: 2)
+            #expect(try network.daemonStore.visibleSnapshot() == expected, "cut after \(cutPoint) replies")
+            #expect(try network.store("admin").snapshot() == network.daemonStore.snapshot(), "cut after \(cutPoint)")
+            #expect(try network.daemonStore.count("SELECT COUNT(*) FROM checkins") == 4)
+            if !cutsHappened { break }
+            cutPoint += 1
+        }
+        #expect(cutPoint > 5)
+    }
+
+    @Test func refusedWritesAreReportedPerRecordAndKeptFlagged() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 1)
+        try network.store("rider").write { transaction in
+            try transaction.put("checkins", key: "c-forged", Samples.checkin(rider: "r-9", station: "st-1"))
+            try transaction.put("stations", key: "st-2", ["status": .text("closed")])
+            try transaction.put("checkins", key: "c-mine", Samples.checkin(rider: "r-7", station: "st-1"))
+        }
+        guard case .caughtUp(let report) = try network.sync("rider") else {
+            Issue.record("sync did not finish")
+            return
+        }
+        #expect(report.refused == 2)
+        let refusals = try network.store("rider").refusals()
+        #expect(refusals.map(\.key).sorted() == ["c-forged", "st-2"])
+        #expect(Set(refusals.map(\.code)) == ["forbidden"])
+        #expect(try network.daemonStore.count("SELECT COUNT(*) FROM checkins WHERE id = 'c-forged'") == 0)
+        #expect(try network.daemonStore.count("SELECT COUNT(*) FROM checkins WHERE id = 'c-mine'") == 1)
+        #expect(
+            try network.daemonStore.count("SELECT COUNT(*) FROM stations WHERE id = 'st-2' AND status = 'closed'") == 0)
+        // Still on the device, never dropped.
+        #expect(try network.store("rider").count("SELECT COUNT(*) FROM checkins WHERE id = 'c-forged'") == 1)
+    }
+
+    @Test func aRestoredDaemonGetsEveryWriteBackAndClientsPullAgain() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 2)
+        let backup = try network.backupDaemon()
+        try network.store("rider").write {
+            try $0.put("checkins", key: "c-late", Samples.checkin(rider: "r-7", station: "st-2"))
+        }
+        try network.store("station-1").write { try $0.put("stations", key: "st-1", ["meals_left": .integer(12)]) }
+        try network.syncAll(rounds: 2)
+        let before = try network.daemonStore.snapshot()
+
+        try network.restoreDaemon(from: backup)
+        #expect(try network.daemonStore.count("SELECT COUNT(*) FROM checkins WHERE id = 'c-late'") == 0)
+        try network.daemonStore.write { try $0.put("stations", key: "st-3", Samples.station("After restore")) }
+        try network.syncAll(rounds: 2)
+        let after = try network.daemonStore.snapshot()
+        for (key, state) in before { #expect(after[key] == state, "\(key)") }
+        #expect(try network.store("admin").snapshot() == after)
+        #expect(try network.store("rider").count("SELECT COUNT(*) FROM stations WHERE id = 'st-3'") == 1)
+    }
+
+    @Test func twoDevicesSharingAReplicaIDAreRefusedWithoutLosingAWrite() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 1)
+        let original = network.store("rider")
+        for suffix in ["", "-wal"] {
+            let source = network.directory.file("rider.sqlite") + suffix
+            if FileManager.default.fileExists(atPath: source) {
+                try FileManager.default.copyItem(
+                    atPath: source, toPath: network.directory.file("clone.sqlite") + suffix)
+            }
+        }
+        let clone = try SyncStore(.file(network.directory.file("clone.sqlite")), schema: YongaiCollections.schema)
+        network.devices["clone"] = .init(store: clone, token: "rider:r-7", clock: ManualClock())
+        try original.write {
+            try $0.put("checkins", key: "c-from-original", Samples.checkin(rider: "r-7", station: "st-1"))
+        }
+        try clone.write { try $0.put("checkins", key: "c-from-clone", Samples.checkin(rider: "r-7", station: "st-2")) }
+        try network.sync("rider")
+        guard case .caughtUp(let report) = try network.sync("clone") else {
+            Issue.record("sync did not finish")
+            return
+        }
+        #expect(report.refused == 1)
+        #expect(try clone.refusals().map(\.code) == ["replica_clash"])
+        #expect(try clone.count("SELECT COUNT(*) FROM checkins WHERE id = 'c-from-clone'") == 1)
+        #expect(try network.daemonStore.count("SELECT COUNT(*) FROM checkins WHERE id = 'c-from-original'") == 1)
+    }
+}
