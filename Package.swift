@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SyncProtocol", targets: ["SyncProtocol"]),
         .library(name: "SyncSession", targets: ["SyncSession"]),
         .library(name: "YongaiDomain", targets: ["YongaiDomain"]),
+        .executable(name: "yongai-syncd", targets: ["yongai-syncd"]),
         .executable(name: "yongai-bench", targets: ["yongai-bench"]),
     ],
     dependencies: [
@@ -33,6 +34,34 @@ let package = Package(
         .target(name: "SyncProtocol", dependencies: ["SyncCore"]),
         // The sync conversation as state machines without network I/O, for client, daemon and simulator.
         .target(name: "SyncSession", dependencies: ["SyncCore", "SyncProtocol", "SyncStore"]),
+        // NIO glue shared by daemon and client: line framing on TCP channels.
+        .target(
+            name: "SyncTransport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ]
+        ),
+        // The daemon library: TCP listener, tokens, live feeds, graceful shutdown.
+        .target(
+            name: "SyncServer",
+            dependencies: [
+                "SyncCore", "SyncProtocol", "SyncStore", "SyncSession", "SyncTransport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The client library: connect, sync, stay subscribed, reconnect with backoff.
+        .target(
+            name: "SyncClient",
+            dependencies: [
+                "SyncCore", "SyncProtocol", "SyncStore", "SyncSession", "SyncTransport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The domain: Yong'ai collections declared for the engine. The engine never imports it.
         .target(name: "YongaiDomain", dependencies: ["SyncCore", "SyncStore", "SyncSession"]),
         // A wrapping SQLite VFS that fails the Nth I/O operation, for crash-consistency tests.
@@ -41,6 +70,15 @@ let package = Package(
         .target(
             name: "SyncTesting",
             dependencies: ["SyncCore", "SyncStore", "SyncProtocol", "SyncSession", "CSQLiteFaultVFS"]
+        ),
+        .executableTarget(
+            name: "yongai-syncd",
+            dependencies: [
+                "SyncCore", "SyncStore", "SyncServer", "YongaiDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "yongai-bench",

@@ -33,6 +33,15 @@ public final class DaemonSession {
         public var subscription: Int64?
         /// Records landed: other subscribers should look for changes.
         public var changedStore = false
+
+        public init(
+            messages: [DaemonMessage] = [], close: Bool = false, subscription: Int64? = nil, changedStore: Bool = false
+        ) {
+            self.messages = messages
+            self.close = close
+            self.subscription = subscription
+            self.changedStore = changedStore
+        }
     }
 
     private let store: SyncStore

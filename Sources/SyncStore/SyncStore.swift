@@ -105,6 +105,14 @@ public final class SyncStore: Sendable {
         try perform { try writer.read(body) }
     }
 
+    /// Closes the database connections; the store must not be used afterwards.
+    public func close() throws(StoreError) {
+        try perform {
+            if let pool = writer as? DatabasePool { try pool.close() }
+            if let queue = writer as? DatabaseQueue { try queue.close() }
+        }
+    }
+
     /// The store's wall clock, in milliseconds since the Unix epoch.
     public func nowMillis() -> Int64 {
         physicalClock.nowMillis()

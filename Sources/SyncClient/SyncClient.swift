@@ -1,0 +1,112 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SyncProtocol
+import SyncSession
+import SyncStore
+import SyncTransport
+import Synchronization
+
+/// Syncs a store with a daemon over TCP: one-shot (`sync`) or staying connected with a live
+/// subscription and reconnecting with backoff (`run`). The conversation itself is a
+/// `ClientSession`; this type only carries its messages.
+public final class SyncClient: Sendable {
+    public let store: SyncStore
+    public let configuration: ClientConfiguration
+    private let logger: Logger
+    private let pool: NIOThreadPool
+
+    public init(store: SyncStore, configuration: ClientConfiguration, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        pool = NIOThreadPool.singleton
+    }
+
+    /// Connects, pushes everything pending, pulls until caught up, and disconnects.
+    /// `onEvent` sees each batch (for progress).
+    @discardableResult
+    public func sync(onEvent: @escaping @Sendable (ClientSession.Event) -> Void = { _ in }) async throws
+        -> ClientSession.SyncReport
+    {
+        try await converse(subscribe: false, onEvent: onEvent)
+    }
+
+    /// Stays in sync until cancelled: syncs, keeps a live subscription, and after any failure
+    /// waits (exponential backoff with jitter, capped) and reconnects. Local writes go on
+    /// meanwhile; they are pushed on the next connection.
+    public func run(onEvent: @escaping @Sendable (ClientSession.Event) -> Void = { _ in }) async {
+        var backoff = Backoff(base: configuration.backoffBase, cap: configuration.backoffCap)
+        while !Task.isCancelled {
+            let reachedLive = Atomic<Bool>(false)
+            do {
+                _ = try await converse(subscribe: true) { event in
+                    if case .caughtUp = event { reachedLive.store(true, ordering: .relaxed) }
+                    onEvent(event)
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                // A connection that got as far as live was a success: start the backoff over.
+                if reachedLive.load(ordering: .relaxed) { backoff.reset() }
+                let wait = backoff.next()
+                logger.info(
+                    "sync connection lost; retrying",
+                    metadata: ["sync.error": "\(error)", "sync.retry_in_ms": "\(wait.components.seconds * 1000)"])
+                try? await Task.sleep(for: wait)
+            }
+        }
+    }
+
+    private func converse(subscribe: Bool, onEvent: @escaping @Sendable (ClientSession.Event) -> Void) async throws
+        -> ClientSession.SyncReport
+    {
+        let maximumLine = configuration.maximumLine
+        let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.milliseconds(configuration.connectTimeout.components.seconds * 1000))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture { try LineFraming.wrap(channel, maximumLine: maximumLine) }
+            }
+        let session = ClientSessionBox(
+            ClientSession(
+                store: store,
+                configuration: .init(
+                    token: configuration.token, batchSize: configuration.batchSize, subscribe: subscribe)))
+        return try await connection.executeThenClose { inbound, outbound in
+            var report: ClientSession.SyncReport?
+            func absorb(_ events: [ClientSession.Event]) async throws {
+                for event in events {
+                    if case .send(let message) = event {
+                        try await outbound.write(ByteBuffer(bytes: message.line()))
+                    } else {
+                        if case .caughtUp(let done) = event { report = done }
+                        onEvent(event)
+                    }
+                }
+            }
+            try await absorb(try await pool.runIfActive { try session.value.start() })
+            if let report, !subscribe { return report }
+            for try await frame in inbound {
+                let events = try await pool.runIfActive {
+                    let message = try frame.withUnsafeReadableBytes { buffer in
+                        try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
+                    }
+                    return try session.value.receive(message)
+                }
+                try await absorb(events)
+                if let report, !subscribe { return report }
+            }
+            throw SessionError(code: "disconnected", "the daemon closed the connection")
+        }
+    }
+}
+
+/// Hands a session to the thread pool: a connection's messages are handled one at a time.
+final class ClientSessionBox: @unchecked Sendable {
+    let value: ClientSession
+
+    init(_ value: ClientSession) {
+        self.value = value
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import SyncCore
+import SyncProtocol
+import SyncSession
+import SyncStore
+import SyncTransport
+import Synchronization
+
+/// The sync daemon: a replica with a TCP listener. Each connection runs a `DaemonSession`;
+/// store work runs on a small thread pool so no event loop ever blocks on SQLite; subscribed
+/// connections are woken when changes land. A `Service`: on graceful shutdown it stops
+/// accepting, lets the requests in flight finish, and closes the store.
+public final class SyncDaemon: Service, Sendable {
+    public let configuration: DaemonConfiguration
+    public let store: SyncStore
+    public let authority: TokenAuthority
+    private let policy: any AccessPolicy
+    private let logger: Logger
+    private let epoch: String
+    private let hub = ChangeHub()
+    private let pool = NIOThreadPool(numberOfThreads: 2)
+    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let listening = Mutex<[CheckedContinuation<SocketAddress, Never>]>([])
+    private let boundAddress = Mutex<SocketAddress?>(nil)
+
+    /// Opens (creating on first start) the data directory and its store, and starts an epoch.
+    public init(configuration: DaemonConfiguration, schema: Schema, policy: any AccessPolicy, logger: Logger) throws {
+        self.configuration = configuration
+        self.policy = policy
+        self.logger = logger
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        store = try SyncStore(.file(configuration.storePath), schema: schema, registersDots: true)
+        authority = try TokenAuthority.loadOrCreate(at: configuration.secretPath)
+        epoch = try store.startEpoch()
+    }
+
+    /// The address the daemon listens on, once bound.
+    public func listeningAddress() async -> SocketAddress {
+        if let address = boundAddress.withLock({ $0 }) { return address }
+        return await withCheckedContinuation { continuation in
+            let address = boundAddress.withLock { address -> SocketAddress? in
+                if address == nil { listening.withLock { $0.append(continuation) } }
+                return address
+            }
+            if let address { continuation.resume(returning: address) }
+        }
+    }
+
+    public func run() async throws {
+        pool.start()
+        let maximumLine = configuration.maximumLine
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture { try LineFraming.wrap(channel, maximumLine: maximumLine) }
+            }
+        guard let address = server.channel.localAddress else {
+            throw SessionError(code: "bind_failed", "no local address")
+        }
+        let waiting = boundAddress.withLock { bound in
+            bound = address
+            return listening.withLock { waiting in
+                defer { waiting.removeAll() }
+                return waiting
+            }
+        }
+        for continuation in waiting { continuation.resume(returning: address) }
+        logger.info("listening", metadata: ["sync.address": "\(address)", "sync.epoch": "\(epoch)"])
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await self.pollForOutsideWrites() }
+                try await server.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+                hub.finishAll()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.logger.info("shutting down: no new connections, finishing requests in flight")
+            server.channel.close(promise: nil)
+            self.hub.finishAll()
+            for channel in self.connections.withLock({ Array($0.values) }) {
+                channel.close(mode: .input, promise: nil)
+            }
+        }
+        try? await pool.shutdownGracefully()
+        try store.close()
+        logger.info("stopped; store closed")
+    }
+
+    /// Wakes subscribers when another process (an import) has written to the store.
+    private func pollForOutsideWrites() async {
+        var seen = (try? store.latestSeq()) ?? 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.pollInterval)
+            guard let latest = try? await pool.runIfActive({ try self.store.latestSeq() }) else { continue }
+            if latest != seen {
+                seen = latest
+                hub.notify()
+            }
+        }
+    }
+
+    private func serve(_ connection: LineChannel) async {
+        let channel = connection.channel
+        let peer = channel.remoteAddress.map { "\($0)" } ?? "?"
+        connections.withLock { $0[ObjectIdentifier(channel)] = channel }
+        defer { _ = connections.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) } }
+        let session = SessionBox(
+            DaemonSession(
+                store: store, policy: policy, authenticator: authority,
+                configuration: .init(
+                    epoch: epoch, maximumLine: configuration.maximumLine, maximumBatch: configuration.maximumBatch)))
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    do {
+                        for try await frame in inbound {
+                            let output: DaemonSession.Output
+                            if frame.readableBytes > configuration.maximumLine {
+                                output = Self.tooLong(configuration.maximumLine)
+                            } else {
+                                output = try await pool.runIfActive {
+                                    frame.withUnsafeReadableBytes { session.value.handle(line: $0) }
+                                }
+                            }
+                            for message in output.messages {
+                                try await outbound.write(ByteBuffer(bytes: message.line()))
+                            }
+                            if output.changedStore { hub.notify() }
+                            if let cursor = output.subscription, let reader = session.value.reader {
+                                group.addTask { try await self.feed(reader, from: cursor, to: outbound) }
+                            }
+                            if output.close { break }
+                        }
+                    } catch is ByteToMessageDecoderError.PayloadTooLargeError {
+                        for message in Self.tooLong(configuration.maximumLine).messages {
+                            try? await outbound.write(ByteBuffer(bytes: message.line()))
+                        }
+                    }
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            logger.debug("connection ended", metadata: ["sync.peer": "\(peer)", "sync.error": "\(error)"])
+        }
+    }
+
+    private static func tooLong(_ limit: Int) -> DaemonSession.Output {
+        DaemonSession.Output(
+            messages: [.error(ProtocolError(.lineTooLong, "a line may hold at most \(limit) bytes"))], close: true)
+    }
+
+    /// Streams changes in the subscriber's scope after `cursor`, waking whenever the store may
+    /// have new ones.
+    private func feed(_ reader: ScopedReader, from start: Int64, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>)
+        async throws
+    {
+        let (id, wakeUps) = hub.listen()
+        defer { hub.stopListening(id) }
+        var cursor = start
+        let limit = configuration.maximumBatch
+        for await _ in wakeUps {
+            var more = true
+            while more {
+                let from = cursor
+                let batch = try await pool.runIfActive { try reader.batch(after: from, limit: limit) }
+                if !batch.records.isEmpty {
+                    let message = DaemonMessage.changes(
+                        id: nil, records: batch.records, cursor: batch.cursor, more: batch.more)
+                    try await outbound.write(ByteBuffer(bytes: message.line()))
+                }
+                cursor = batch.cursor
+                more = batch.more
+            }
+        }
+    }
+}
+
+/// Hands a session to the thread pool. A connection's requests run one at a time, so the
+/// session is never used by two threads at once.
+final class SessionBox: @unchecked Sendable {
+    let value: DaemonSession
+
+    init(_ value: DaemonSession) {
+        self.value = value
+    }
+}

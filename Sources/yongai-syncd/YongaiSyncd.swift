@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SyncCore
+import SyncServer
+import SyncStore
+import YongaiDomain
+
+/// The Yong'ai sync daemon: serves the embedded SQLite store over the line protocol, issues
+/// tokens, imports the station registry.
+@main
+struct YongaiSyncd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "yongai-syncd",
+        abstract: "The Yong'ai sync daemon.",
+        subcommands: [Serve.self, Token.self, ImportStations.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct DataOption: ParsableArguments {
+    @Option(name: .customLong("data"), help: "The data directory (created on first start).")
+    var directory = "./yongai-data"
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve sync connections (the default).")
+
+    @OptionGroup var data: DataOption
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0 picks a free one and prints it).")
+    var port = 7420
+
+    @Option(help: "The longest line accepted, in bytes.")
+    var maxLine = 1 << 20
+
+    @Option(help: "The most records in one push or pull batch.")
+    var maxBatch = 1_000
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+        guard maxLine >= 1_024 else { throw ValidationError("--max-line must be at least 1024") }
+        guard (1...100_000).contains(maxBatch) else { throw ValidationError("--max-batch must be 1-100000") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "yongai-syncd")
+        let daemon: SyncDaemon
+        do {
+            daemon = try SyncDaemon(
+                configuration: .init(
+                    dataDirectory: data.directory, host: host, port: port, maximumLine: maxLine, maximumBatch: maxBatch),
+                schema: YongaiCollections.schema, policy: YongaiAccessPolicy(), logger: logger)
+        } catch {
+            throw CleanExit.message("yongai-syncd: cannot open \(data.directory): \(error)")
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        async let announced: Void = {
+            let address = await daemon.listeningAddress()
+            // Written straight to the descriptor: whoever started the daemon sees it at once.
+            FileHandle.standardOutput.write(Data("yongai-syncd listening on \(host):\(address.port ?? port)\n".utf8))
+        }()
+        try await group.run()
+        await announced
+    }
+}
+
+struct Token: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a signed token for a role and subject.")
+
+    @OptionGroup var data: DataOption
+
+    @Option(help: "rider, station, staff or admin.")
+    var role: YongaiAccessPolicy.Role
+
+    @Option(help: "Whom the token acts for: a rider id, a station id, a staff name.")
+    var subject: String
+
+    func validate() throws {
+        guard !subject.isEmpty, !subject.contains(where: \.isNewline) else {
+            throw ValidationError("--subject must be a non-empty single line")
+        }
+    }
+
+    func run() throws {
+        try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+        let authority = try TokenAuthority.loadOrCreate(at: data.directory + "/secret")
+        print(authority.issue(role: role.rawValue, subject: subject, issuedAt: SystemClock().nowMillis()))
+    }
+}
+
+extension YongaiAccessPolicy.Role: ExpressibleByArgument {}
+
+struct ImportStations: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-stations", abstract: "Load the station registry from CSV, as admin writes.")
+
+    @OptionGroup var data: DataOption
+
+    @Argument(help: "The CSV file: a header with id and station fields, one station per line.")
+    var file: String
+
+    func run() throws {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ValidationError("cannot read \(file) as UTF-8 text")
+        }
+        let rows: [StationCSV.Row]
+        do {
+            rows = try StationCSV.parse(text)
+        } catch {
+            throw ValidationError("\(file): \(error)")
+        }
+        try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+        let store = try SyncStore(
+            .file(data.directory + "/store.sqlite"), schema: YongaiCollections.schema, registersDots: true)
+        var imported = 0
+        for start in stride(from: 0, to: rows.count, by: 1_000) {
+            let batch = rows[start..<min(start + 1_000, rows.count)]
+            do {
+                try store.write { transaction in
+                    for row in batch { try transaction.put("stations", key: row.key, row.values) }
+                }
+            } catch let error as StoreError {
+                throw ValidationError("\(file): \(error.message); nothing after station \(imported) was imported")
+            }
+            imported += batch.count
+        }
+        print("imported \(imported) stations into \(data.directory)")
+    }
+}
