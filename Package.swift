@@ -91,6 +91,13 @@ let package = Package(
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncTesting"]),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncTesting"]),
         .testTarget(
+            name: "SyncServerTests",
+            dependencies: [
+                "SyncServer", "SyncClient", "SyncSession", "SyncStore", "SyncProtocol", "SyncTesting", "YongaiDomain",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "SyncSessionTests",
             dependencies: ["SyncSession", "SyncStore", "SyncProtocol", "SyncTesting", "YongaiDomain"]
         ),

@@ -122,7 +122,8 @@ struct MessageFields {
 }
 
 extension JSONValue {
-    var objectMembers: [Member] {
+    /// The members of an object (none for other values).
+    public var objectMembers: [Member] {
         if case .object(let members) = self { return members }
         return []
     }

@@ -1,0 +1,98 @@
+import Foundation
+
+/// The built `yongai-syncd` binary run as a real process on a fresh (or given) data
+/// directory, listening on a free port.
+public final class DaemonProcess {
+    public let process = Process()
+    public let dataDirectory: String
+    public private(set) var port = 0
+    private let output = Pipe()
+    /// The daemon's log, in a file so a chatty daemon never blocks on a full pipe.
+    public var logPath: String { dataDirectory + "/daemon.log" }
+
+    /// The directory holding the built products (beside the test bundle).
+    public static var productsDirectory: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    }
+
+    /// The path of a built executable, failing clearly when it was not built.
+    public static func product(_ name: String) throws -> String {
+        let path = productsDirectory + "/" + name
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw LineSocket.Failure(description: "\(path) is not built: run swift build first")
+        }
+        return path
+    }
+
+    /// Starts the daemon and waits for its "listening on" line.
+    public init(dataDirectory: String, arguments: [String] = []) throws {
+        self.dataDirectory = dataDirectory
+        process.executableURL = URL(fileURLWithPath: try Self.product("yongai-syncd"))
+        process.arguments = ["serve", "--data", dataDirectory, "--port", "0", "--log-level", "warning"] + arguments
+        process.standardOutput = output
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dataDirectory + "/daemon.log", contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: dataDirectory + "/daemon.log")
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(20)
+        while !text.contains("\n"), Date() < deadline, process.isRunning {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let line = text.split(separator: "\n").first, line.hasPrefix("yongai-syncd listening on "),
+            let port = line.split(separator: ":").last.flatMap({ Int($0) })
+        else {
+            process.terminate()
+            throw LineSocket.Failure(description: "the daemon did not start: \(text) \(standardError())")
+        }
+        self.port = port
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    /// Runs `yongai-syncd` with `arguments` to completion (token, import-stations), returning
+    /// its standard output.
+    @discardableResult
+    public static func command(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try product("yongai-syncd"))
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw LineSocket.Failure(
+                description: "yongai-syncd \(arguments.joined(separator: " ")) failed: \(errorText)")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A token signed by this daemon's secret.
+    public func token(role: String, subject: String) throws -> String {
+        try Self.command(["token", "--data", dataDirectory, "--role", role, "--subject", subject])
+    }
+
+    /// Sends `signal` and waits for the process to exit; returns its status.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM) -> Int32 {
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    public func standardError() -> String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+}
