@@ -23,7 +23,7 @@ public final class SyncDaemon: Service, Sendable {
     private let epoch: String
     private let hub = ChangeHub()
     private let pool = NIOThreadPool(numberOfThreads: 2)
-    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let connections = Mutex<Connections>(Connections())
     private let listening = Mutex<[CheckedContinuation<SocketAddress, Never>]>([])
     private let boundAddress = Mutex<SocketAddress?>(nil)
 
@@ -73,23 +73,27 @@ public final class SyncDaemon: Service, Sendable {
         logger.info("listening", metadata: ["sync.address": "\(address)", "sync.epoch": "\(epoch)"])
 
         try await withGracefulShutdownHandler {
+            let poller = Task { await self.pollForOutsideWrites() }
+            defer { poller.cancel() }
+            // Connections are left to finish: the group waits for them after the listener closes.
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await self.pollForOutsideWrites() }
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
                         group.addTask { await self.serve(connection) }
                     }
                 }
                 hub.finishAll()
-                group.cancelAll()
             }
         } onGracefulShutdown: {
             self.logger.info("shutting down: no new connections, finishing requests in flight")
             server.channel.close(promise: nil)
             self.hub.finishAll()
-            for channel in self.connections.withLock({ Array($0.values) }) {
-                channel.close(mode: .input, promise: nil)
+            // Idle connections close now; busy ones right after answering their request.
+            let idle = self.connections.withLock { connections in
+                connections.shuttingDown = true
+                return connections.open.filter { !connections.busy.contains($0.key) }.map(\.value)
             }
+            for channel in idle { channel.close(promise: nil) }
         }
         try? await pool.shutdownGracefully()
         try store.close()
@@ -112,8 +116,9 @@ public final class SyncDaemon: Service, Sendable {
     private func serve(_ connection: LineChannel) async {
         let channel = connection.channel
         let peer = channel.remoteAddress.map { "\($0)" } ?? "?"
-        connections.withLock { $0[ObjectIdentifier(channel)] = channel }
-        defer { _ = connections.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) } }
+        let id = ObjectIdentifier(channel)
+        connections.withLock { $0.open[id] = channel }
+        defer { connections.withLock { _ = $0.open.removeValue(forKey: id) } }
         let session = SessionBox(
             DaemonSession(
                 store: store, policy: policy, authenticator: authority,
@@ -124,6 +129,7 @@ public final class SyncDaemon: Service, Sendable {
                 try await withThrowingDiscardingTaskGroup { group in
                     do {
                         for try await frame in inbound {
+                            guard connections.withLock({ $0.begin(id) }) else { break }
                             let output: DaemonSession.Output
                             if frame.readableBytes > configuration.maximumLine {
                                 output = Self.tooLong(configuration.maximumLine)
@@ -139,7 +145,8 @@ public final class SyncDaemon: Service, Sendable {
                             if let cursor = output.subscription, let reader = session.value.reader {
                                 group.addTask { try await self.feed(reader, from: cursor, to: outbound) }
                             }
-                            if output.close { break }
+                            let stopping = connections.withLock { $0.end(id) }
+                            if output.close || stopping { break }
                         }
                     } catch is ByteToMessageDecoderError.PayloadTooLargeError {
                         for message in Self.tooLong(configuration.maximumLine).messages {
@@ -182,6 +189,26 @@ public final class SyncDaemon: Service, Sendable {
                 more = batch.more
             }
         }
+    }
+}
+
+/// The daemon's open connections and which of them are handling a request.
+struct Connections {
+    var open: [ObjectIdentifier: any Channel] = [:]
+    var busy: Set<ObjectIdentifier> = []
+    var shuttingDown = false
+
+    /// Marks a request started; false when the daemon is shutting down.
+    mutating func begin(_ id: ObjectIdentifier) -> Bool {
+        guard !shuttingDown else { return false }
+        busy.insert(id)
+        return true
+    }
+
+    /// Marks a request answered; true when the connection should now close.
+    mutating func end(_ id: ObjectIdentifier) -> Bool {
+        busy.remove(id)
+        return shuttingDown
     }
 }
 

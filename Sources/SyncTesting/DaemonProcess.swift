@@ -25,10 +25,10 @@ public final class DaemonProcess {
     }
 
     /// Starts the daemon and waits for its "listening on" line.
-    public init(dataDirectory: String, arguments: [String] = []) throws {
+    public init(dataDirectory: String, logLevel: String = "warning", arguments: [String] = []) throws {
         self.dataDirectory = dataDirectory
         process.executableURL = URL(fileURLWithPath: try Self.product("yongai-syncd"))
-        process.arguments = ["serve", "--data", dataDirectory, "--port", "0", "--log-level", "warning"] + arguments
+        process.arguments = ["serve", "--data", dataDirectory, "--port", "0", "--log-level", logLevel] + arguments
         process.standardOutput = output
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: dataDirectory + "/daemon.log", contents: nil)

@@ -4,11 +4,13 @@ import Foundation
     import Glibc
 #endif
 
-/// A plain blocking TCP client for tests: send raw lines, read lines with a timeout, see
+/// A plain blocking TCP client for tests (one reader and one writer thread at most): send
+/// raw lines, read lines with a timeout, see
 /// whether the peer closed. Deliberately not NIO, so tests of the daemon do not share its
 /// code.
-public final class LineSocket {
+public final class LineSocket: @unchecked Sendable {
     private let descriptor: Int32
+    var rawDescriptor: Int32 { descriptor }
     private var buffer: [UInt8] = []
 
     public struct Failure: Error, CustomStringConvertible {
