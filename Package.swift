@@ -83,8 +83,10 @@ let package = Package(
         .executableTarget(
             name: "yongai-bench",
             dependencies: [
-                "SyncCore", "SyncStore", "YongaiDomain", "SyncTesting",
+                "SyncCore", "SyncStore", "YongaiDomain", "SyncTesting", "SyncProtocol", "SyncServer", "SyncClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -95,6 +95,7 @@ public final class SyncClient: Sendable {
                     return try session.value.receive(message)
                 }
                 try await absorb(events)
+                try await absorb(try await pool.runIfActive { try session.value.finishPendingWork() })
                 if let report, !subscribe { return report }
             }
             throw SessionError(code: "disconnected", "the daemon closed the connection")

@@ -77,13 +77,21 @@ public enum ClientMessage: Sendable, Hashable {
     public static func decode(_ line: UnsafeRawBufferPointer, maximumBatch: Int = ProtocolLimits.defaultMaximumBatch)
         throws(ProtocolError) -> ClientMessage
     {
-        try decode(try LineDecoding.parse(line), maximumBatch: maximumBatch)
+        if let fast = try? JSONParser.parseMessage(line) {
+            var fields = try MessageFields(fast.object)
+            fields.rawRecords = fast.records
+            return try decode(fields, maximumBatch: maximumBatch)
+        }
+        return try decode(try LineDecoding.parse(line), maximumBatch: maximumBatch)
     }
 
     public static func decode(_ json: JSONValue, maximumBatch: Int = ProtocolLimits.defaultMaximumBatch)
         throws(ProtocolError) -> ClientMessage
     {
-        let fields = try MessageFields(json)
+        try decode(try MessageFields(json), maximumBatch: maximumBatch)
+    }
+
+    private static func decode(_ fields: MessageFields, maximumBatch: Int) throws(ProtocolError) -> ClientMessage {
         switch fields.type {
         case "hello":
             let replicaName = try fields.string("replica")

@@ -139,11 +139,19 @@ public enum DaemonMessage: Sendable, Hashable {
 
     /// Reads a daemon message from a line's bytes (newline excluded).
     public static func decode(_ line: UnsafeRawBufferPointer) throws(ProtocolError) -> DaemonMessage {
-        try decode(try LineDecoding.parse(line))
+        if let fast = try? JSONParser.parseMessage(line) {
+            var fields = try MessageFields(fast.object)
+            fields.rawRecords = fast.records
+            return try decode(fields)
+        }
+        return try decode(try LineDecoding.parse(line))
     }
 
     public static func decode(_ json: JSONValue) throws(ProtocolError) -> DaemonMessage {
-        let fields = try MessageFields(json)
+        try decode(try MessageFields(json))
+    }
+
+    private static func decode(_ fields: MessageFields) throws(ProtocolError) -> DaemonMessage {
         switch fields.type {
         case "welcome":
             let daemonName = try fields.string("daemon")

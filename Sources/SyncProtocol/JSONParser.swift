@@ -11,11 +11,11 @@ public struct JSONParser {
     /// The deepest nesting accepted.
     public static let maximumDepth = 32
 
-    private let bytes: UnsafeRawBufferPointer
-    private var offset = 0
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
     private var depth = 0
 
-    private init(_ bytes: UnsafeRawBufferPointer) {
+    init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
@@ -37,11 +37,11 @@ public struct JSONParser {
         try parse(Array(text.utf8))
     }
 
-    private func failure(_ message: String) -> Failure {
+    func failure(_ message: String) -> Failure {
         Failure(message: message, offset: offset)
     }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while offset < bytes.count {
             switch bytes[offset] {
             case 0x20, 0x09, 0x0A, 0x0D: offset += 1
@@ -50,7 +50,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func value() throws(Failure) -> JSONValue {
+    mutating func value() throws(Failure) -> JSONValue {
         guard offset < bytes.count else { throw failure("unexpected end of text") }
         switch bytes[offset] {
         case UInt8(ascii: "{"): return try object()
@@ -140,7 +140,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func number() throws(Failure) -> JSONValue {
+    mutating func number() throws(Failure) -> JSONValue {
         let start = offset
         if bytes[offset] == UInt8(ascii: "-") { offset += 1 }
         guard offset < bytes.count, isDigit(bytes[offset]) else { throw failure("invalid number") }
@@ -178,15 +178,18 @@ public struct JSONParser {
         byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
-    private mutating func string() throws(Failure) -> String {
+    mutating func string() throws(Failure) -> String {
         offset += 1
         let start = offset
+        var isASCII = true
         // Fast path: no escapes.
         while offset < bytes.count {
             let byte = bytes[offset]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
                 offset += 1
+                // ASCII needs no validation; anything else is checked as UTF-8.
+                if isASCII { return String(decoding: slice, as: UTF8.self) }
                 guard let text = String(validating: slice, as: UTF8.self) else {
                     offset = start
                     throw failure("invalid UTF-8 in a string")
@@ -195,6 +198,7 @@ public struct JSONParser {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw failure("control character in a string") }
+            isASCII = isASCII && byte < 0x80
             offset += 1
         }
         var scalars: [UInt8] = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<offset]))

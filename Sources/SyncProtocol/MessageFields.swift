@@ -5,6 +5,8 @@ struct MessageFields {
     let members: [JSONValue.Member]
     let type: String
     let id: RequestID?
+    /// Records read by the fast path, standing for the `records` member.
+    var rawRecords: [RawRecord]?
 
     /// Reads `type` and `id` of a message object.
     init(_ json: JSONValue) throws(ProtocolError) {
@@ -90,11 +92,21 @@ struct MessageFields {
     }
 
     func records(_ key: String, maximum: Int) throws(ProtocolError) -> [WireRecord] {
-        let elements = try array(key)
-        guard elements.count <= maximum else {
-            throw ProtocolError(
-                .tooManyRecords, "\(type) carries \(elements.count) records; the most is \(maximum)", id: id)
+        if let rawRecords {
+            guard rawRecords.count <= maximum else { throw tooMany(rawRecords.count, maximum) }
+            var records: [WireRecord] = []
+            records.reserveCapacity(rawRecords.count)
+            for (index, raw) in rawRecords.enumerated() {
+                do {
+                    records.append(try WireRecord(raw: raw))
+                } catch {
+                    throw invalid("\(type).\(key)[\(index)]: \(error.message)")
+                }
+            }
+            return records
         }
+        let elements = try array(key)
+        guard elements.count <= maximum else { throw tooMany(elements.count, maximum) }
         var records: [WireRecord] = []
         records.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {
@@ -105,6 +117,10 @@ struct MessageFields {
             }
         }
         return records
+    }
+
+    private func tooMany(_ count: Int, _ maximum: Int) -> ProtocolError {
+        ProtocolError(.tooManyRecords, "\(type) carries \(count) records; the most is \(maximum)", id: id)
     }
 
     func cursor(_ key: String) throws(ProtocolError) -> StreamCursor {

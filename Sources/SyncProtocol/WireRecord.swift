@@ -89,33 +89,17 @@ public struct WireRecord: Sendable, Hashable {
 
     /// Reads a record from its JSON form, refusing anything a replica could not have sent.
     public init(json: JSONValue) throws(ProtocolError) {
-        guard case .object(let members) = json else { throw Self.invalid("a record must be an object") }
-        var collection: String?
-        var key: String?
-        var contextJSON: [JSONValue]?
-        var baseJSON: [JSONValue]?
-        var fieldsJSON: [JSONValue.Member]?
-        for member in members {
-            switch (member.key, member.value) {
-            case ("c", .string(let text)): collection = text
-            case ("k", .string(let text)): key = text
-            case ("ctx", .array(let elements)): contextJSON = elements
-            case ("d", .array(let elements)): baseJSON = elements
-            case ("f", .object(let fields)): fieldsJSON = fields
-            case ("c", _), ("k", _), ("ctx", _), ("d", _), ("f", _):
-                throw Self.invalid("record member \(member.key) has the wrong type (\(member.value.typeName))")
-            default:
-                throw Self.invalid("records have no member \(member.key.debugDescription)")
-            }
-        }
-        guard let collection, let key, let contextJSON, let fieldsJSON else {
-            throw Self.invalid("a record needs c, k, ctx and f")
-        }
+        try self.init(raw: try RawRecord(json: json))
+    }
+
+    /// Checks a record read from the wire and builds its state.
+    init(raw: RawRecord) throws(ProtocolError) {
         var entries: [VersionVector.Entry] = []
-        for element in contextJSON {
-            guard case .array(let pair) = element, pair.count == 2, case .string(let name) = pair[0],
-                case .integer(let counter) = pair[1], counter > 0, let replica = try? ReplicaID(name)
-            else { throw Self.invalid("ctx entries are [replica, counter > 0]") }
+        entries.reserveCapacity(raw.context.count)
+        for (name, counter) in raw.context {
+            guard counter > 0, let replica = try? ReplicaID(name) else {
+                throw Self.invalid("ctx entries are [replica, counter > 0]")
+            }
             entries.append(VersionVector.Entry(replica: replica, counter: counter))
         }
         let context: VersionVector
@@ -124,32 +108,28 @@ public struct WireRecord: Sendable, Hashable {
         } catch {
             throw Self.invalid("ctx names a replica twice")
         }
-        let base = try baseJSON.map { (stamp) throws(ProtocolError) in try Self.stamp(stamp[...], entries) }
+        let base = try raw.base.map { (stamp) throws(ProtocolError) in try Self.stamp(stamp, entries) }
         var fields: [RecordState.Field] = []
-        fields.reserveCapacity(fieldsJSON.count)
-        for member in fieldsJSON {
+        fields.reserveCapacity(raw.fields.count)
+        for (name, field) in raw.fields {
             let values: [RegisterValue]
-            if case .array(let list) = member.value {
+            switch field {
+            case .list(let list):
                 var parsed: [RegisterValue] = []
-                for element in list {
-                    guard case .array(let tuple) = element, tuple.count == 5 else {
-                        throw Self.invalid(
-                            "field \(member.key) values are [replica index, counter, wall, logical, value]")
-                    }
-                    let (dot, timestamp) = try Self.stamp(tuple[0..<4], entries)
-                    parsed.append(RegisterValue(value: try Self.fieldValue(tuple[4]), dot: dot, timestamp: timestamp))
+                parsed.reserveCapacity(list.count)
+                for (stamp, value) in list {
+                    let (dot, timestamp) = try Self.stamp(stamp, entries)
+                    parsed.append(RegisterValue(value: value, dot: dot, timestamp: timestamp))
                 }
                 values = parsed.sorted { $0.dot < $1.dot }
-            } else {
-                guard let base else { throw Self.invalid("field \(member.key) uses the default dot but d is absent") }
-                values = [
-                    RegisterValue(value: try Self.fieldValue(member.value), dot: base.dot, timestamp: base.timestamp)
-                ]
+            case .bare(let value):
+                guard let base else { throw Self.invalid("field \(name) uses the default dot but d is absent") }
+                values = [RegisterValue(value: value, dot: base.dot, timestamp: base.timestamp)]
             }
             do {
-                fields.append(RecordState.Field(name: member.key, register: try MultiValueRegister(validating: values)))
+                fields.append(RecordState.Field(name: name, register: try MultiValueRegister(validating: values)))
             } catch {
-                throw Self.invalid("field \(member.key): \(error.message)")
+                throw Self.invalid("field \(name): \(error.message)")
             }
         }
         fields.sort { RecordState.namePrecedes($0.name, $1.name) }
@@ -158,19 +138,16 @@ public struct WireRecord: Sendable, Hashable {
         } catch {
             throw Self.invalid(error.message)
         }
-        self.collection = collection
-        self.key = key
+        collection = raw.collection
+        key = raw.key
     }
 
-    private static func stamp(_ tuple: ArraySlice<JSONValue>, _ entries: [VersionVector.Entry]) throws(ProtocolError)
+    private static func stamp(_ stamp: RawRecord.Stamp, _ entries: [VersionVector.Entry]) throws(ProtocolError)
         -> (dot: Dot, timestamp: HybridTimestamp)
     {
-        let items = Array(tuple)
-        guard items.count == 4, case .integer(let index) = items[0], case .integer(let counter) = items[1],
-            case .integer(let wall) = items[2], case .integer(let logical) = items[3], index >= 0,
-            index < entries.count,
-            counter > 0, wall >= 0, wall <= HybridTimestamp.maximumWallMillis, logical >= 0,
-            logical <= HybridTimestamp.maximumLogical
+        let (index, counter, wall, logical) = stamp
+        guard index >= 0, index < entries.count, counter > 0, wall >= 0, wall <= HybridTimestamp.maximumWallMillis,
+            logical >= 0, logical <= HybridTimestamp.maximumLogical
         else { throw invalid("a dot is [replica index, counter > 0, wall ms, logical 0-65535]") }
         return (
             Dot(replica: entries[Int(index)].replica, counter: counter),
@@ -178,7 +155,7 @@ public struct WireRecord: Sendable, Hashable {
         )
     }
 
-    private static func fieldValue(_ json: JSONValue) throws(ProtocolError) -> FieldValue {
+    static func fieldValue(_ json: JSONValue) throws(ProtocolError) -> FieldValue {
         switch json {
         case .null: return .null
         case .bool(let flag): return .bool(flag)
@@ -189,7 +166,7 @@ public struct WireRecord: Sendable, Hashable {
         }
     }
 
-    private static func invalid(_ message: String) -> ProtocolError {
+    static func invalid(_ message: String) -> ProtocolError {
         ProtocolError(.invalidValue, "invalid record: \(message)")
     }
 }

@@ -5,7 +5,9 @@ import SyncStore
 /// The client's side of one sync conversation, as a state machine without network I/O.
 ///
 /// `start()` gives the hello; each daemon message in gives the messages to send next and what
-/// happened. The conversation pushes local changes in batches until none remain, then pulls
+/// happened. After sending those messages the driver calls `finishPendingWork()`: a pulled
+/// batch with more to come is merged there, so the next batch is already on its way while
+/// this one is written (pull pipelining). The conversation pushes local changes in batches until none remain, then pulls
 /// until caught up, then optionally stays subscribed. Every cursor is saved in the store in
 /// the same transaction as the data it describes, so a cut anywhere resumes without loss.
 public final class ClientSession {
@@ -65,6 +67,8 @@ public final class ClientSession {
     private var phase = Phase.idle
     private var nextID: Int64 = 0
     private var pullCursor: Int64 = 0
+    /// A pulled batch whose merge waits for `finishPendingWork()`.
+    private var deferredMerge: (records: [WireRecord], cursor: Int64)?
     public private(set) var report = SyncReport()
 
     public init(store: SyncStore, configuration: Configuration) {
@@ -105,10 +109,12 @@ public final class ClientSession {
             return try welcomed(welcome)
         case (.pushing(let nextCursor, let keys), .pushed(let result)):
             return try pushed(result, nextCursor: nextCursor, keys: keys)
-        case (.pulling, .changes(.some, let records, let cursor, let more)):
-            var events = try merge(records, cursor: cursor)
-            events += more ? [pullRequest()] : try caughtUp()
-            return events
+        case (.pulling, .changes(.some, let records, let cursor, true)):
+            pullCursor = cursor
+            deferredMerge = (records, cursor)
+            return [pullRequest()]
+        case (.pulling, .changes(.some, let records, let cursor, false)):
+            return try merge(records, cursor: cursor) + (try caughtUp())
         case (.subscribing, .subscribed):
             phase = .live
             return [.caughtUp(report)]
@@ -121,6 +127,13 @@ public final class ClientSession {
             phase = .done
             throw SessionError(code: "unexpected_message", "the daemon sent \(message) out of turn")
         }
+    }
+
+    /// Does the store work a `receive` left for after its messages were sent.
+    public func finishPendingWork() throws(SessionError) -> [Event] {
+        guard let (records, cursor) = deferredMerge else { return [] }
+        deferredMerge = nil
+        return try merge(records, cursor: cursor)
     }
 
     private func welcomed(_ welcome: DaemonMessage.Welcome) throws(SessionError) -> [Event] {

@@ -39,6 +39,7 @@ public enum SessionPump {
                     try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
                 }
                 if let report = absorb(try client.receive(reply)) { return .caughtUp(report) }
+                if let report = absorb(try client.finishPendingWork()) { return .caughtUp(report) }
             }
         }
         throw SessionError(code: "stalled", "the conversation stopped before catching up")

@@ -38,8 +38,9 @@ public enum YongaiCollections {
             FieldSchema("battery_pct", .integer, range: 0...100),
             FieldSchema("note", .text, maximumLength: 500),
         ],
-        policy: .immutable,
-        indexes: [["rider_id"], ["station_id", "at"]])
+        // No secondary indexes: a device holds only its own scope, and the daemon filters
+        // pulls in sequence order; random-key indexes would cost every insert several times.
+        policy: .immutable)
 
     /// Rider appeals (wage arrears, injuries, disputes) worked by the hotline team.
     public static let appeals = try! CollectionSchema(

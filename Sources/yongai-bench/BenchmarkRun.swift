@@ -27,6 +27,21 @@ struct BenchmarkRun {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
+    /// Seconds taken by an async `body`.
+    static func timeAsync(_ body: () async throws -> Void) async rethrows -> Double {
+        let start = ContinuousClock.now
+        try await body()
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    /// One line of a side-by-side table.
+    static func row(_ label: String, _ times: [Double], _ rate: Double) -> String {
+        let padded = label.padding(toLength: 44, withPad: " ", startingAt: 0)
+        let rounds = times.map { String(format: "%.3f", $0) }.joined(separator: " ")
+        return "\(padded) \(String(format: "%12.0f", rate)) rec/s   rounds (s): \(rounds)"
+    }
+
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         let middle = sorted.count / 2
@@ -40,20 +55,12 @@ struct BenchmarkRun {
         let oursRate = Double(records) / BenchmarkRun.median(ours)
         let baselineRate = Double(records) / BenchmarkRun.median(baseline)
         let ratio = baselineRate / oursRate
-        func row(_ label: String, _ times: [Double], _ rate: Double) -> String {
-            let padded = label.padding(toLength: 44, withPad: " ", startingAt: 0)
-            let rounds = times.map { String(format: "%.3f", $0) }.joined(separator: " ")
-            return "\(padded) \(String(format: "%12.0f", rate)) rec/s   rounds (s): \(rounds)"
-        }
-        let indexNote = options.indexes ? "with" : "no"
-        print(
-            "\(name): \(records) records, batches of \(options.batch), \(indexNote) secondary indexes on either side, \(options.rounds) rounds per side (median)"
-        )
-        print(row(oursLabel, ours, oursRate))
-        print(row(baselineLabel, baseline, baselineRate))
+        print("\(name): \(records) records, batches of \(options.batch), \(options.rounds) rounds per side (median)")
+        print(BenchmarkRun.row(oursLabel, ours, oursRate))
+        print(BenchmarkRun.row(baselineLabel, baseline, baselineRate))
         print(String(format: "ratio (baseline rate / ours): %.2f   target: %@", ratio, target))
         print(
-            "{\"bench\":\"\(name)\",\"records\":\(records),\"indexes\":\(options.indexes),\"ours_per_s\":\(Int(oursRate)),\"baseline_per_s\":\(Int(baselineRate)),\"ratio\":\(String(format: "%.3f", ratio))}"
+            "{\"bench\":\"\(name)\",\"records\":\(records),\"ours_per_s\":\(Int(oursRate)),\"baseline_per_s\":\(Int(baselineRate)),\"ratio\":\(String(format: "%.3f", ratio))}"
         )
     }
 }

@@ -38,7 +38,7 @@ struct MergeApplyBenchmark {
                     let stored = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkins") }
                     precondition(stored == options.records, "the store holds \(stored ?? 0) check-ins")
                 } else {
-                    let table = try PlainTable(path: directory + "/plain.sqlite", indexes: options.checkins.indexes)
+                    let table = try PlainTable(path: directory + "/plain.sqlite")
                     baseline.append(
                         try BenchmarkRun.time {
                             for start in stride(from: 0, to: samples.rows.count, by: options.batch) {

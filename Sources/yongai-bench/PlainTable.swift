@@ -8,8 +8,7 @@ import SyncStore
 struct PlainTable {
     let pool: DatabasePool
 
-    /// - Parameter indexes: the secondary indexes to give the plain table (the store's own).
-    init(path: String, indexes: [[String]]) throws {
+    init(path: String) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA secure_delete = OFF; PRAGMA synchronous = NORMAL")
@@ -22,10 +21,6 @@ struct PlainTable {
                         id TEXT PRIMARY KEY, rider_id TEXT, station_id TEXT, purpose TEXT, at INTEGER, device TEXT,
                         lat REAL, lon REAL, minutes INTEGER, battery_pct INTEGER, note TEXT)
                     """)
-            for (number, columns) in indexes.enumerated() {
-                try db.execute(
-                    sql: "CREATE INDEX plain_index_\(number) ON plain_checkins(\(columns.joined(separator: ", ")))")
-            }
         }
     }
 

@@ -5,11 +5,11 @@ import YongaiDomain
 /// Benchmarks of the sync engine, each side by side with a plain-SQLite baseline measured in
 /// the same run. Each prints a table and, last, one JSON line.
 @main
-struct YongaiBench: ParsableCommand {
+struct YongaiBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "yongai-bench",
         abstract: "Benchmarks of the Yong'ai sync engine against plain SQLite, in the same run.",
-        subcommands: [LocalWriteCommand.self, MergeApplyCommand.self])
+        subcommands: [LocalWriteCommand.self, MergeApplyCommand.self, SyncInitialCommand.self, SyncNoopCommand.self])
 }
 
 /// Options every benchmark shares.
@@ -26,17 +26,8 @@ struct BenchmarkOptions: ParsableArguments {
     @Option(help: "Directory for the benchmark's database files (default: a fresh temporary one).")
     var directory: String?
 
-    @Flag(help: "Give both sides the check-in collection's secondary indexes (rider_id; station_id, at).")
-    var indexes = false
-
-    /// The check-in collection as benchmarked: the domain's, with or without its indexes.
-    var checkins: CollectionSchema {
-        let domain = YongaiCollections.checkins
-        return try! CollectionSchema(
-            name: domain.name, fields: domain.fields, policy: domain.policy, indexes: indexes ? domain.indexes : [])
-    }
-
-    var schema: Schema { try! Schema([checkins]) }
+    /// The store schema benchmarked: the domain's check-ins alone.
+    var schema: Schema { try! Schema([YongaiCollections.checkins]) }
 
     func validate() throws {
         guard records > 0, batch > 0, rounds > 0 else {
@@ -66,5 +57,46 @@ struct MergeApplyCommand: ParsableCommand {
 
     func run() throws {
         try MergeApplyBenchmark(options: options).run()
+    }
+}
+
+struct SyncInitialCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync-initial",
+        abstract: "A fresh client pulls all stations and check-ins from a daemon over loopback vs plain inserts.")
+
+    @Option(help: "Stations on the daemon.")
+    var stations = 27_392
+
+    @Option(help: "Check-ins on the daemon.")
+    var checkins = 200_000
+
+    @Option(help: "Records per pull batch.")
+    var batch = 1_000
+
+    @Option(help: "Rounds per side; the median rate is reported.")
+    var rounds = 3
+
+    func run() async throws {
+        try await SyncInitialBenchmark(stations: stations, checkins: checkins, rounds: rounds, batch: batch).run()
+    }
+}
+
+struct SyncNoopCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync-noop", abstract: "A sync with nothing new: median round trip at a small and a large store.")
+
+    @Option(help: "Store sizes (records), comma-separated.")
+    var sizes = "1000,200000"
+
+    @Option(help: "No-op syncs per size.")
+    var repeats = 50
+
+    func run() async throws {
+        let parsed = sizes.split(separator: ",").compactMap { Int($0) }
+        guard !parsed.isEmpty, parsed.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--sizes takes positive numbers")
+        }
+        try await SyncNoopBenchmark(sizes: parsed, repeats: repeats).run()
     }
 }

@@ -36,6 +36,26 @@ import Testing
         }
     }
 
+    /// The fast byte path and the generic JSON path read every message the same way.
+    @Test func theFastRecordPathAgreesWithTheGenericOne() throws {
+        for seed in UInt64(0)..<200 {
+            let records = Self.randomRecords(seed: seed)
+            for message in [
+                DaemonMessage.changes(id: .integer(7), records: records, cursor: 9, more: false),
+                DaemonMessage.changes(id: nil, records: [], cursor: 9, more: true),
+            ] {
+                let line = Array(message.line().dropLast())
+                let fast = try line.withUnsafeBytes { buffer in
+                    try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
+                }
+                let generic = try DaemonMessage.decode(try JSONParser.parse(line))
+                #expect(fast == generic && fast == message, "seed \(seed)")
+            }
+            let push = ClientMessage.push(id: .string("p"), records: records)
+            #expect(try Self.decodeClient(String(decoding: push.line().dropLast(), as: UTF8.self)) == push)
+        }
+    }
+
     @Test func everyDaemonMessageRoundTrips() throws {
         let cursor = StreamCursor(epoch: "e1", seq: 42)
         let messages: [DaemonMessage] = [

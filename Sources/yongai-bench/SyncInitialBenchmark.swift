@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import SyncClient
+import SyncCore
+import SyncProtocol
+import SyncServer
+import SyncStore
+import YongaiDomain
+
+/// `sync-initial`: a fresh client pulls every station and check-in from a daemon over
+/// loopback, vs inserting the same rows into plain SQLite tables in the same run.
+struct SyncInitialBenchmark {
+    let stations: Int
+    let checkins: Int
+    let rounds: Int
+    let batch: Int
+
+    func run() async throws {
+        let directory = NSTemporaryDirectory() + "yongai-bench-sync-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let total = stations + checkins
+        let rows = SyncDataset(stations: stations, checkins: checkins)
+        let server = try await BenchmarkDaemon.start(directory: directory + "/daemon", batch: batch) { store in
+            try rows.load(into: store)
+        }
+        var ours: [Double] = []
+        var baseline: [Double] = []
+        for round in 0..<rounds {
+            for side in round % 2 == 0 ? [0, 1] : [1, 0] {
+                let path = directory + "/round-\(round)-\(side)"
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                if side == 0 {
+                    let store = try SyncStore(.file(path + "/client.sqlite"), schema: YongaiCollections.schema)
+                    let client = server.client(store: store, batch: batch)
+                    ours.append(try await BenchmarkRun.timeAsync { _ = try await client.sync() })
+                    let received = try store.read { db in
+                        try Int.fetchOne(
+                            db, sql: "SELECT (SELECT COUNT(*) FROM stations) + (SELECT COUNT(*) FROM checkins)")
+                    }
+                    precondition(received == total, "the client holds \(received ?? 0) of \(total) records")
+                } else {
+                    baseline.append(try BenchmarkRun.time { try rows.insertPlain(at: path + "/plain.sqlite") })
+                }
+            }
+        }
+        let bytes = try server.wireBytes(batch: batch)
+        await server.stop()
+        let oursRate = Double(total) / BenchmarkRun.median(ours)
+        let baselineRate = Double(total) / BenchmarkRun.median(baseline)
+        print(
+            "sync-initial: \(stations) stations + \(checkins) check-ins pulled over loopback, batches of \(batch), \(rounds) rounds per side (median)"
+        )
+        print(BenchmarkRun.row("sync over TCP into a fresh client store", ours, oursRate))
+        print(BenchmarkRun.row("raw prepared inserts (plain tables)", baseline, baselineRate))
+        print(
+            String(
+                format:
+                    "bytes per record on the wire: %.1f   ratio (baseline rate / ours): %.2f   targets: ours >= 50,000 rec/s, ratio <= 2",
+                Double(bytes) / Double(total), baselineRate / oursRate))
+        print(
+            "{\"bench\":\"sync-initial\",\"records\":\(total),\"ours_per_s\":\(Int(oursRate)),\"baseline_per_s\":\(Int(baselineRate)),\"bytes_per_record\":\(String(format: "%.1f", Double(bytes) / Double(total))),\"ratio\":\(String(format: "%.3f", baselineRate / oursRate))}"
+        )
+    }
+}
+
+/// `sync-noop`: a sync with nothing new, at a small and a large store.
+struct SyncNoopBenchmark {
+    let sizes: [Int]
+    let repeats: Int
+
+    func run() async throws {
+        var medians: [(Int, Double)] = []
+        for size in sizes {
+            let directory = NSTemporaryDirectory() + "yongai-bench-noop-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let stations = min(size, 27_392)
+            let rows = SyncDataset(stations: stations, checkins: size - stations)
+            let server = try await BenchmarkDaemon.start(directory: directory + "/daemon", batch: 1_000) { store in
+                try rows.load(into: store)
+            }
+            let store = try SyncStore(.file(directory + "/client.sqlite"), schema: YongaiCollections.schema)
+            let client = server.client(store: store, batch: 1_000)
+            try await client.sync()
+            var times: [Double] = []
+            for _ in 0..<repeats {
+                times.append(
+                    try await BenchmarkRun.timeAsync {
+                        let report = try await client.sync()
+                        precondition(report.sent == 0 && report.received == 0, "a no-op sync moved records")
+                    })
+            }
+            await server.stop()
+            let median = BenchmarkRun.median(times) * 1000
+            medians.append((size, median))
+            let sorted = times.sorted()
+            print(
+                String(
+                    format:
+                        "no-op sync at %7d stored records: median %.2f ms, p90 %.2f ms (%d syncs: connect, hello, empty push, empty pull)",
+                    size, median, sorted[sorted.count * 9 / 10] * 1000, repeats))
+        }
+        let growth = medians.last!.1 / medians.first!.1
+        print(
+            String(
+                format: "growth from the smallest to the largest store: %.2fx   target: under 5 ms at any size", growth)
+        )
+        let sizesJSON = medians.map { "\"ms_at_\($0.0)\":\(String(format: "%.3f", $0.1))" }.joined(separator: ",")
+        print(
+            "{\"bench\":\"sync-noop\",\(sizesJSON),\"ms\":\(String(format: "%.3f", medians.last!.1)),\"ratio\":\(String(format: "%.3f", growth))}"
+        )
+    }
+}
+
+/// An in-process daemon on a free loopback port, seeded once.
+struct BenchmarkDaemon {
+    let daemon: SyncDaemon
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+    let port: Int
+    let token: String
+
+    static func start(directory: String, batch: Int, seed: (SyncStore) throws -> Void) async throws -> BenchmarkDaemon {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let seedStore = try SyncStore(.file(directory + "/store.sqlite"), schema: YongaiCollections.schema)
+        try seed(seedStore)
+        try seedStore.close()
+        var logger = Logger(label: "bench.daemon")
+        logger.logLevel = .warning
+        let daemon = try SyncDaemon(
+            configuration: .init(dataDirectory: directory, port: 0, maximumBatch: batch),
+            schema: YongaiCollections.schema,
+            policy: YongaiAccessPolicy(), logger: logger)
+        let group = ServiceGroup(services: [daemon], logger: logger)
+        let task = Task { try await group.run() }
+        let port = await daemon.listeningAddress().port ?? 0
+        let token = daemon.authority.issue(role: "admin", subject: "bench", issuedAt: 0)
+        return BenchmarkDaemon(daemon: daemon, group: group, task: task, port: port, token: token)
+    }
+
+    func client(store: SyncStore, batch: Int) -> SyncClient {
+        var logger = Logger(label: "bench.client")
+        logger.logLevel = .warning
+        return SyncClient(
+            store: store, configuration: .init(host: "127.0.0.1", port: port, token: token, batchSize: batch),
+            logger: logger)
+    }
+
+    /// The bytes of every `changes` line a full pull sends, encoded as the daemon encodes them.
+    func wireBytes(batch: Int) throws -> Int {
+        var cursor: Int64 = 0
+        var bytes = 0
+        while true {
+            let page = try daemon.store.changes(after: cursor, limit: batch)
+            let records = page.changes.map { WireRecord(collection: $0.collection, key: $0.key, state: $0.state) }
+            bytes +=
+                DaemonMessage.changes(id: .integer(1), records: records, cursor: page.nextCursor, more: page.hasMore)
+                .line().count
+            cursor = page.nextCursor
+            if !page.hasMore { return bytes }
+        }
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = await task.result
+    }
+}
