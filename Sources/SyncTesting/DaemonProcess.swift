@@ -31,7 +31,7 @@ public final class DaemonProcess {
         process.arguments = ["serve", "--data", dataDirectory, "--port", "0", "--log-level", logLevel] + arguments
         process.standardOutput = output
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dataDirectory + "/daemon.log", contents: nil)
+        _ = FileManager.default.createFile(atPath: dataDirectory + "/daemon.log", contents: nil)
         process.standardError = FileHandle(forWritingAtPath: dataDirectory + "/daemon.log")
         try process.run()
         var text = ""
