@@ -35,14 +35,14 @@ final class DaemonFixture {
             .file(dataDirectory + "/store.sqlite"), schema: YongaiCollections.schema, registersDots: true)
     }
 
-    func start(maximumBatch: Int = 1_000) async throws {
+    func start(port: Int = 0, maximumBatch: Int = 1_000) async throws {
         let daemon = try SyncDaemon(
             configuration: .init(
-                dataDirectory: dataDirectory, port: 0, maximumBatch: maximumBatch, pollInterval: .milliseconds(50)),
+                dataDirectory: dataDirectory, port: port, maximumBatch: maximumBatch, pollInterval: .milliseconds(50)),
             schema: YongaiCollections.schema, policy: YongaiAccessPolicy(), logger: Logger(label: "test.daemon"))
         let group = ServiceGroup(services: [daemon], logger: Logger(label: "test.group"))
         running = Task { try await group.run() }
-        port = await daemon.listeningAddress().port ?? 0
+        self.port = await daemon.listeningAddress().port ?? 0
         self.daemon = daemon
         self.group = group
     }

@@ -148,6 +148,46 @@ import YongaiDomain
         await fixture.stop()
     }
 
+    /// A live client whose daemon goes away keeps retrying with backoff and, once the daemon is
+    /// back, catches up and streams again without anyone asking.
+    @Test func aLiveClientReconnectsAfterTheDaemonRestarts() async throws {
+        let fixture = DaemonFixture()
+        let watcher = try fixture.addDevice("watcher", role: "admin", subject: "ops")
+        let writer = try fixture.addDevice("writer", role: "admin", subject: "desk")
+        try await fixture.start()
+        let port = fixture.port
+        let live = AsyncStream<ClientSession.Event>.makeStream()
+        let client = fixture.client("watcher")
+        let running = Task { await client.run { live.continuation.yield($0) } }
+        var events = live.stream.makeAsyncIterator()
+        var caughtUp = 0
+        while let event = await events.next() {
+            if case .caughtUp = event {
+                caughtUp += 1
+                break
+            }
+        }
+        await fixture.stop()
+        try writer.write { try $0.put("stations", key: "st-after", Samples.station("Written during the outage")) }
+        try await Task.sleep(for: .milliseconds(300))
+        try await fixture.start(port: port)
+        try await fixture.sync("writer")
+        var received = false
+        while let event = await events.next() {
+            if case .caughtUp = event { caughtUp += 1 }
+            if case .received(let count, _) = event, count > 0,
+                try watcher.count("SELECT COUNT(*) FROM stations WHERE id = 'st-after'") == 1
+            {
+                received = true
+                break
+            }
+        }
+        #expect(received)
+        #expect(caughtUp >= 1)
+        running.cancel()
+        await fixture.stop()
+    }
+
     @Test func anUnreachableDaemonFailsTheSyncAndChangesNothing() async throws {
         let fixture = DaemonFixture()
         let device = try fixture.addDevice("device", role: "admin", subject: "ops")
