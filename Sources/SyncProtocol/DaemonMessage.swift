@@ -80,6 +80,17 @@ public enum DaemonMessage: Sendable, Hashable {
         }
     }
 
+    /// The id of the request this answers (nil for live changes and errors without one).
+    public var replyID: RequestID? {
+        switch self {
+        case .welcome(let welcome): welcome.id
+        case .pushed(let result): result.id
+        case .changes(let id, _, _, _): id
+        case .subscribed(let id, _), .pong(let id): id
+        case .error(let error): error.id
+        }
+    }
+
     /// The message as one line, newline included.
     public func line() -> [UInt8] {
         var writer = JSONWriter()

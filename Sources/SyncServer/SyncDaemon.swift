@@ -33,7 +33,7 @@ public final class SyncDaemon: Service, Sendable {
         self.policy = policy
         self.logger = logger
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        store = try SyncStore(.file(configuration.storePath), schema: schema, registersDots: true)
+        store = try SyncStore(.file(configuration.storePath), schema: schema, options: .init(registersDots: true))
         authority = try TokenAuthority.loadOrCreate(at: configuration.secretPath)
         epoch = try store.startEpoch()
     }

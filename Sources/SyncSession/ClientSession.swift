@@ -20,6 +20,10 @@ public final class ClientSession {
         /// Prefix of the store cursors and settings this peer's progress lives under.
         public var peerName: String
 
+        /// Deliberate defects, for proving the simulation harness catches them. Never set
+        /// outside that self-test.
+        @_spi(Defects) public var defects: SessionDefects = []
+
         public init(token: String, batchSize: Int = 500, subscribe: Bool = false, peerName: String = "daemon") {
             self.token = token
             self.batchSize = batchSize
@@ -66,6 +70,8 @@ public final class ClientSession {
     private var batchSize: Int
     private var phase = Phase.idle
     private var nextID: Int64 = 0
+    /// The request whose reply is awaited; replies to anything else are stale duplicates.
+    private var awaiting: RequestID?
     private var pullCursor: Int64 = 0
     /// A pulled batch whose merge waits for `finishPendingWork()`.
     private var deferredMerge: (records: [WireRecord], cursor: Int64)?
@@ -101,6 +107,9 @@ public final class ClientSession {
 
     /// Handles one daemon message.
     public func receive(_ message: DaemonMessage) throws(SessionError) -> [Event] {
+        // A reply (or error) to another request than the one outstanding is a stale
+        // duplicate from the transport: acting on it could acknowledge what never arrived.
+        if let id = message.replyID, id != awaiting { return [] }
         switch (phase, message) {
         case (_, .error(let error)):
             phase = .done
@@ -163,6 +172,9 @@ public final class ClientSession {
             return [pullRequest()]
         }
         phase = .pushing(nextCursor: batch.nextCursor, keys: batch.changes.map { ($0.collection, $0.key) })
+        if configuration.defects.contains(.pushDoneOnSend) {
+            try storeCall { try store.setCursor(pushCursorName, to: batch.nextCursor) }
+        }
         let records = batch.changes.map { WireRecord(collection: $0.collection, key: $0.key, state: $0.state) }
         report.sent += records.count
         return [.send(.push(id: makeID(), records: records))]
@@ -189,7 +201,11 @@ public final class ClientSession {
     private func merge(_ records: [WireRecord], cursor: Int64) throws(SessionError) -> [Event] {
         let remote = records.map { RemoteRecord(collection: $0.collection, key: $0.key, state: $0.state) }
         let summary = try storeCall {
-            try store.merge(remote, cursor: (pullCursorName, cursor), echoCursor: pushCursorName)
+            if configuration.defects.contains(.cursorBeforeData) {
+                try store.setCursor(pullCursorName, to: cursor)
+                return try store.merge(remote, echoCursor: pushCursorName)
+            }
+            return try store.merge(remote, cursor: (pullCursorName, cursor), echoCursor: pushCursorName)
         }
         pullCursor = cursor
         report.received += records.count
@@ -209,6 +225,7 @@ public final class ClientSession {
 
     private func makeID() -> RequestID {
         nextID += 1
+        awaiting = .integer(nextID)
         return .integer(nextID)
     }
 
@@ -221,4 +238,15 @@ public final class ClientSession {
             throw SessionError(code: "internal_error", "\(error)")
         }
     }
+}
+
+/// Deliberately broken client behaviours, each one a bug the simulation harness must catch.
+@_spi(Defects) public struct SessionDefects: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// The pull cursor is saved in its own transaction before the data it describes.
+    public static let cursorBeforeData = SessionDefects(rawValue: 1)
+    /// A push batch counts as delivered when sent, not when the daemon acknowledges it.
+    public static let pushDoneOnSend = SessionDefects(rawValue: 2)
 }

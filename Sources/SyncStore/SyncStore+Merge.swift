@@ -40,7 +40,9 @@ extension SyncStore {
                     summary.clashes.append((index, clash))
                     continue
                 }
-                meta.clock.receive(record.state.maximumTimestamp)
+                if !options.defects.contains(.clockNotAdvancedOnMerge) {
+                    meta.clock.receive(record.state.maximumTimestamp)
+                }
                 // Our own writes coming back (a restored backup) must never be reissued.
                 meta.counter = max(meta.counter, record.state.context[replicaID])
                 progress.include(record.state.context)
@@ -59,7 +61,8 @@ extension SyncStore {
                     summary.clashes.append((index, SyncStore.clashError(record, clashes[0])))
                     continue
                 }
-                let merged = stored.state.merged(with: record.state)
+                var merged = stored.state.merged(with: record.state)
+                if options.defects.contains(.keepOnlyWinner) { merged = merged.keepingOnlyWinners() }
                 if merged == stored.state {
                     summary.unchanged += 1
                     continue

@@ -15,9 +15,9 @@ extension SyncStore {
     }
 
     /// Starts a new epoch of this store's change stream (a daemon does at every start) and
-    /// returns its id. Cursors carry the epoch they were issued in.
-    public func startEpoch() throws(StoreError) -> String {
-        let epoch = SyncStore.makeReplicaID().rawValue
+    /// returns its id (`id`, or a random one). Cursors carry the epoch they were issued in.
+    public func startEpoch(id: String? = nil) throws(StoreError) -> String {
+        let epoch = id ?? SyncStore.makeReplicaID().rawValue
         try transaction { db in
             let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM _sync_meta") ?? 0
             try db.execute(

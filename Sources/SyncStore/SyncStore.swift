@@ -12,26 +12,20 @@ public final class SyncStore: Sendable {
     let physicalClock: any PhysicalClock
     /// Whether merges keep a registry of every dot's record, to catch a replica id used by two
     /// devices even when they write different records (a daemon does).
-    let registersDots: Bool
+    let options: StoreOptions
+    var registersDots: Bool { options.registersDots }
     let writer: any DatabaseWriter
     /// The materialized tables, in declaration order (few: scanned, not hashed).
     let allTables: [CollectionTable]
 
     /// Opens (creating if needed) the store at `location` for `schema`.
     ///
-    /// - Parameters:
-    ///   - clock: the wall clock behind the hybrid clock (injected by tests and the simulator).
-    ///   - vfs: a registered SQLite VFS to open the file through (fault injection in tests).
-    ///   - registersDots: keep a registry of every merged dot to catch cloned replica ids.
-    public init(
-        _ location: StoreLocation, schema: Schema, clock: any PhysicalClock = SystemClock(), vfs: String? = nil,
-        registersDots: Bool = false
+    /// - Parameter clock: the wall clock behind the hybrid clock (injected by tests and the
+    ///   simulator).
+    public convenience init(
+        _ location: StoreLocation, schema: Schema, clock: any PhysicalClock = SystemClock(),
+        options: StoreOptions = StoreOptions()
     ) throws(StoreError) {
-        self.schema = schema
-        physicalClock = clock
-        self.registersDots = registersDots
-        let tableList = schema.collections.map(CollectionTable.init)
-        allTables = tableList
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -43,12 +37,25 @@ public final class SyncStore: Sendable {
             case .file(let path):
                 try FileManager.default.createDirectory(
                     at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-                return try DatabasePool(path: SyncStore.openPath(path, vfs: vfs), configuration: configuration)
+                return try DatabasePool(path: SyncStore.openPath(path, vfs: options.vfs), configuration: configuration)
             case .inMemory:
                 return try DatabaseQueue(configuration: configuration)
             }
         }
-        let migrator = StoreMigrations.migrator { SyncStore.makeReplicaID() }
+        try self.init(writer: writer, schema: schema, clock: clock, options: options)
+    }
+
+    /// Wraps an open database, migrating it and installing the collections.
+    private init(writer: any DatabaseWriter, schema: Schema, clock: any PhysicalClock, options: StoreOptions)
+        throws(StoreError)
+    {
+        self.schema = schema
+        physicalClock = clock
+        self.options = options
+        let tableList = schema.collections.map(CollectionTable.init)
+        allTables = tableList
+        let newReplicaID = options.newReplicaID
+        let migrator = StoreMigrations.migrator { newReplicaID ?? SyncStore.makeReplicaID() }
         replicaID = try perform {
             try migrator.migrate(writer)
             return try writer.write { db in
@@ -58,6 +65,17 @@ public final class SyncStore: Sendable {
             }
         }
         self.writer = writer
+    }
+
+    /// A private in-memory copy of everything committed (the same replica id: a copied store
+    /// file, a backup), running on `clock`.
+    public func copy(clock: (any PhysicalClock)? = nil) throws(StoreError) -> SyncStore {
+        let destination: DatabaseQueue = try perform {
+            let queue = try DatabaseQueue()
+            try writer.backup(to: queue)
+            return queue
+        }
+        return try SyncStore(writer: destination, schema: schema, clock: clock ?? physicalClock, options: options)
     }
 
     /// Runs `body` as one write transaction: all of its writes commit together, or, if it

@@ -24,7 +24,7 @@ final class Network {
     init() throws {
         daemonStore = try SyncStore(
             .file(directory.file("daemon.sqlite")), schema: YongaiCollections.schema, clock: daemonClock,
-            registersDots: true)
+            options: .init(registersDots: true))
         epoch = try daemonStore.startEpoch()
     }
 
@@ -73,7 +73,7 @@ final class Network {
         }
         daemonStore = try SyncStore(
             .file(directory.file("daemon.sqlite")), schema: YongaiCollections.schema, clock: daemonClock,
-            registersDots: true)
+            options: .init(registersDots: true))
         epoch = try daemonStore.startEpoch()
     }
 

@@ -1,0 +1,33 @@
+import SyncCore
+
+/// How a store is opened, beyond its location and schema.
+public struct StoreOptions: Sendable {
+    /// A registered SQLite VFS to open a file through (fault injection in tests).
+    public var vfs: String?
+    /// Keep a registry of every merged dot, to catch two devices sharing a replica id even
+    /// when they write different records (a daemon does).
+    public var registersDots: Bool
+    /// The replica id a new store takes (the simulator's, so runs are reproducible); nil
+    /// draws a random one. An existing store keeps its own.
+    public var newReplicaID: ReplicaID?
+    /// Deliberate defects, for proving that the simulation harness catches them. Never set
+    /// outside that self-test.
+    @_spi(Defects) public var defects: StoreDefects = []
+
+    public init(vfs: String? = nil, registersDots: Bool = false, newReplicaID: ReplicaID? = nil) {
+        self.vfs = vfs
+        self.registersDots = registersDots
+        self.newReplicaID = newReplicaID
+    }
+}
+
+/// Deliberately broken store behaviours, each one a bug the simulation harness must catch.
+@_spi(Defects) public struct StoreDefects: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Merged registers keep only their winner and drop the siblings.
+    public static let keepOnlyWinner = StoreDefects(rawValue: 1)
+    /// Merging does not advance the hybrid clock.
+    public static let clockNotAdvancedOnMerge = StoreDefects(rawValue: 2)
+}
