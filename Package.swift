@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SyncSession", targets: ["SyncSession"]),
         .library(name: "YongaiDomain", targets: ["YongaiDomain"]),
         .executable(name: "yongai-syncd", targets: ["yongai-syncd"]),
+        .executable(name: "yongai-sim", targets: ["yongai-sim"]),
         .executable(name: "yongai-bench", targets: ["yongai-bench"]),
     ],
     dependencies: [
@@ -62,6 +63,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The deterministic conflict/fault simulation: sessions and stores over a simulated network.
+        .target(
+            name: "SyncSimulation",
+            dependencies: [
+                "SyncCore", "SyncProtocol", "SyncStore", "SyncSession", "YongaiDomain",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // The domain: Yong'ai collections declared for the engine. The engine never imports it.
         .target(name: "YongaiDomain", dependencies: ["SyncCore", "SyncStore", "SyncSession"]),
         // A wrapping SQLite VFS that fails the Nth I/O operation, for crash-consistency tests.
@@ -79,6 +88,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .executableTarget(
+            name: "yongai-sim",
+            dependencies: ["SyncSimulation", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "yongai-bench",

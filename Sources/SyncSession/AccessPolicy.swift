@@ -3,9 +3,10 @@ import SyncStore
 
 /// Who may read and write which records. The engine asks; the domain answers.
 public protocol AccessPolicy: Sendable {
-    /// Why `principal` may not write `record`, or nil when it may. `stored` is the state the
-    /// daemon holds for the record (nil for a new one).
-    func refusal(toWrite record: RemoteRecord, stored: RecordState?, by principal: Principal) -> AccessRefusal?
+    /// Why `principal` may not push `record`, or nil when it may. `stored` is the state the
+    /// daemon holds for the record (nil for a new one); `changes` is what the push adds.
+    func refusal(toWrite record: RemoteRecord, stored: RecordState?, changes: PushedChanges, by principal: Principal)
+        -> AccessRefusal?
 
     /// Whether `principal` may read `change`.
     func mayRead(_ change: RecordChange, by principal: Principal) -> Bool
@@ -26,7 +27,11 @@ public struct AccessRefusal: Sendable, Hashable {
 public struct OpenAccess: AccessPolicy {
     public init() {}
 
-    public func refusal(toWrite record: RemoteRecord, stored: RecordState?, by principal: Principal) -> AccessRefusal? {
+    public func refusal(
+        toWrite record: RemoteRecord, stored: RecordState?, changes: PushedChanges, by principal: Principal
+    )
+        -> AccessRefusal?
+    {
         nil
     }
 

@@ -208,9 +208,25 @@ public final class ClientSession {
             return try store.merge(remote, cursor: (pullCursorName, cursor), echoCursor: pushCursorName)
         }
         pullCursor = cursor
+        try clearSettledRefusals(records)
         report.received += records.count
         report.conflicts += summary.conflicts
         return [.received(count: records.count, summary: summary)]
+    }
+
+    /// A refused record is settled once the daemon holds everything this store holds of it
+    /// (its author pushed the writes again, say): its flag goes.
+    private func clearSettledRefusals(_ records: [WireRecord]) throws(SessionError) {
+        let flagged = try storeCall { try store.refusals() }
+        guard !flagged.isEmpty else { return }
+        let keys = Set(flagged.map { "\($0.collection)/\($0.key)" })
+        var settled: [(collection: String, key: String)] = []
+        for record in records where keys.contains("\(record.collection)/\(record.key)") {
+            if try storeCall({ try store.record(record.collection, key: record.key) }) == record.state {
+                settled.append((record.collection, record.key))
+            }
+        }
+        if !settled.isEmpty { try storeCall { try store.recordRefusals([], accepted: settled) } }
     }
 
     private func caughtUp() throws(SessionError) -> [Event] {

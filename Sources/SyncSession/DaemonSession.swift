@@ -150,7 +150,10 @@ public final class DaemonSession {
             do {
                 try store.validate(record)
                 let stored = try store.record(record.collection, key: record.key)
-                if let refusal = policy.refusal(toWrite: record, stored: stored, by: reader.principal) {
+                let changes = PushedChanges(
+                    record: record.state, stored: stored, pusher: clientReplica ?? store.replicaID)
+                if let refusal = policy.refusal(toWrite: record, stored: stored, changes: changes, by: reader.principal)
+                {
                     refuse(refusal.code, refusal.message)
                     continue
                 }

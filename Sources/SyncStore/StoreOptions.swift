@@ -13,6 +13,9 @@ public struct StoreOptions: Sendable {
     /// Deliberate defects, for proving that the simulation harness catches them. Never set
     /// outside that self-test.
     @_spi(Defects) public var defects: StoreDefects = []
+    /// Asked before each commit; true makes the transaction fail and roll back, as if the
+    /// process had died there. The simulator's crash fault.
+    @_spi(Simulation) public var crashBeforeCommit: (@Sendable () -> Bool)?
 
     public init(vfs: String? = nil, registersDots: Bool = false, newReplicaID: ReplicaID? = nil) {
         self.vfs = vfs

@@ -68,14 +68,15 @@ public final class SyncStore: Sendable {
     }
 
     /// A private in-memory copy of everything committed (the same replica id: a copied store
-    /// file, a backup), running on `clock`.
-    public func copy(clock: (any PhysicalClock)? = nil) throws(StoreError) -> SyncStore {
+    /// file, a backup), running on `clock` with `options` (by default this store's).
+    public func copy(clock: (any PhysicalClock)? = nil, options: StoreOptions? = nil) throws(StoreError) -> SyncStore {
         let destination: DatabaseQueue = try perform {
             let queue = try DatabaseQueue()
             try writer.backup(to: queue)
             return queue
         }
-        return try SyncStore(writer: destination, schema: schema, clock: clock ?? physicalClock, options: options)
+        return try SyncStore(
+            writer: destination, schema: schema, clock: clock ?? physicalClock, options: options ?? self.options)
     }
 
     /// Runs `body` as one write transaction: all of its writes commit together, or, if it
@@ -161,6 +162,9 @@ public final class SyncStore: Sendable {
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try body(db)
+                    if let crash = options.crashBeforeCommit, crash() {
+                        throw StoreError(.storage, "simulated crash: the transaction never committed")
+                    }
                     return .commit
                 }
                 return result!

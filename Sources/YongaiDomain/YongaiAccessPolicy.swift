@@ -37,13 +37,24 @@ public struct YongaiAccessPolicy: AccessPolicy {
         }
     }
 
-    public func refusal(toWrite record: RemoteRecord, stored: RecordState?, by principal: Principal) -> AccessRefusal? {
+    public func refusal(
+        toWrite record: RemoteRecord, stored: RecordState?, changes: PushedChanges, by principal: Principal
+    )
+        -> AccessRefusal?
+    {
         guard let role = Role(rawValue: principal.role) else {
             return AccessRefusal("role \(principal.role) may not write")
         }
-        if role == .admin { return nil }
-        let changed = Self.changedFields(of: record.state, over: stored)
-        if changed.isEmpty { return nil }
+        if role == .admin || changes.isEmpty { return nil }
+        // Others' writes the daemon lacks (it was restored from a backup) are taken from their
+        // authors, who push them again; a third party cannot vouch for them.
+        if !changes.relayed.isEmpty {
+            return AccessRefusal(
+                code: "relayed_write",
+                "\(record.collection) \(record.key) carries writes by another device that the daemon does not hold; they are accepted from that device"
+            )
+        }
+        let changed = changes.authored
         let subject = FieldValue.text(principal.subject)
         func owned(by field: String) -> Bool {
             record.state.visibleValue(of: field) == subject
@@ -74,24 +85,5 @@ public struct YongaiAccessPolicy: AccessPolicy {
         default:
             return AccessRefusal("\(role.rawValue) may not write \(record.collection)")
         }
-    }
-
-    /// The fields carrying writes the daemon has not seen (every field of a new record).
-    /// `_deleted` counts only when it changes visible existence.
-    static func changedFields(of state: RecordState, over stored: RecordState?) -> Set<String> {
-        var changed = Set<String>()
-        for field in state.fields {
-            let unseen = field.register.values.contains { !(stored?.context.covers($0.dot) ?? false) }
-            guard unseen else { continue }
-            if field.name == RecordState.deletedField {
-                let wasDeleted = stored?.isDeleted ?? false
-                if state.merged(with: stored ?? RecordState()).isDeleted != wasDeleted || state.isDeleted {
-                    changed.insert(field.name)
-                }
-                continue
-            }
-            changed.insert(field.name)
-        }
-        return changed
     }
 }

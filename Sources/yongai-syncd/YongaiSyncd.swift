@@ -127,7 +127,8 @@ struct ImportStations: ParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
         let store = try SyncStore(
-            .file(data.directory + "/store.sqlite"), schema: YongaiCollections.schema, options: .init(registersDots: true))
+            .file(data.directory + "/store.sqlite"), schema: YongaiCollections.schema,
+            options: .init(registersDots: true))
         var imported = 0
         for start in stride(from: 0, to: rows.count, by: 1_000) {
             let batch = rows[start..<min(start + 1_000, rows.count)]

@@ -32,7 +32,8 @@ final class DaemonFixture {
     func openDaemonStore() throws -> SyncStore {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         return try SyncStore(
-            .file(dataDirectory + "/store.sqlite"), schema: YongaiCollections.schema, options: .init(registersDots: true))
+            .file(dataDirectory + "/store.sqlite"), schema: YongaiCollections.schema,
+            options: .init(registersDots: true))
     }
 
     func start(port: Int = 0, maximumBatch: Int = 1_000) async throws {

@@ -33,7 +33,8 @@ import YongaiDomain
 
     static func open(_ path: String, vfs: String? = nil) throws -> SyncStore {
         try SyncStore(
-            .file(path), schema: YongaiCollections.schema, clock: FixedClock(millis: 1_764_000_000_000), options: .init(vfs: vfs))
+            .file(path), schema: YongaiCollections.schema, clock: FixedClock(millis: 1_764_000_000_000),
+            options: .init(vfs: vfs))
     }
 
     static func copy(_ source: String, to target: String) throws {

@@ -12,7 +12,8 @@ import YongaiDomain
         let daemonDirectory = TemporaryDirectory("daemon")
         defer { daemonDirectory.remove() }
         let daemon = try SyncStore(
-            .file(daemonDirectory.file("d.sqlite")), schema: YongaiCollections.schema, options: .init(registersDots: true))
+            .file(daemonDirectory.file("d.sqlite")), schema: YongaiCollections.schema,
+            options: .init(registersDots: true))
         let device = try StoreFixture()
         let copy = TemporaryDirectory("copy")
         defer { copy.remove() }

@@ -1,4 +1,5 @@
-/// A small, fast, seedable random generator (SplitMix64): one seed reproduces a run exactly.
+/// A small, fast, seedable random generator (SplitMix64): one seed reproduces a run exactly
+/// (tests, benchmarks, the simulator).
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 

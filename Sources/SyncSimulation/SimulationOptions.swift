@@ -1,0 +1,21 @@
+@_spi(Defects) import SyncSession
+@_spi(Defects) import SyncStore
+
+/// One simulation run's settings. The same options give the same run, byte for byte.
+public struct SimulationOptions: Sendable {
+    public var seed: UInt64
+    /// Device replicas besides the daemon (stations, riders, an admin, a hotline desk).
+    public var devices = 8
+    /// Workload operations (local writes) before the network heals.
+    public var operations = 200
+    public var faults = FaultOptions()
+    /// Records per push or pull batch (small, so conversations have many steps to cut).
+    public var batchSize = 5
+    /// Deliberately broken behaviours, for the harness's self-test.
+    @_spi(Defects) public var storeDefects: StoreDefects = []
+    @_spi(Defects) public var sessionDefects: SessionDefects = []
+
+    public init(seed: UInt64) {
+        self.seed = seed
+    }
+}
