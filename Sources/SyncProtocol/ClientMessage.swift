@@ -20,13 +20,20 @@ public enum ClientMessage: Sendable, Hashable {
         public let token: String
         /// Where the client's pull stopped last time (nil for a first sync).
         public let cursor: StreamCursor?
+        /// The daemon's position when it last acknowledged a push from this client (nil when
+        /// it never did): a daemon that no longer reaches it has lost pushed writes.
+        public let pushed: StreamCursor?
 
-        public init(id: RequestID, protocolVersion: Int, replica: ReplicaID, token: String, cursor: StreamCursor?) {
+        public init(
+            id: RequestID, protocolVersion: Int, replica: ReplicaID, token: String, cursor: StreamCursor?,
+            pushed: StreamCursor? = nil
+        ) {
             self.id = id
             self.protocolVersion = protocolVersion
             self.replica = replica
             self.token = token
             self.cursor = cursor
+            self.pushed = pushed
         }
     }
 
@@ -48,6 +55,7 @@ public enum ClientMessage: Sendable, Hashable {
                 .init("replica", .string(hello.replica.rawValue)), .init("token", .string(hello.token)),
             ]
             if let cursor = hello.cursor { members.append(.init("cursor", cursor.json)) }
+            if let pushed = hello.pushed { members.append(.init("pushed", pushed.json)) }
             writer.write(.object(members))
         case .push(let id, let records):
             writer.raw("{\"type\":\"push\",\"id\":")
@@ -102,7 +110,8 @@ public enum ClientMessage: Sendable, Hashable {
                 Hello(
                     id: try fields.requestID(), protocolVersion: Int(try fields.integer("protocol", in: 0...1_000_000)),
                     replica: replica, token: try fields.string("token"),
-                    cursor: fields["cursor"] == nil ? nil : try fields.cursor("cursor")))
+                    cursor: fields["cursor"] == nil ? nil : try fields.cursor("cursor"),
+                    pushed: fields["pushed"] == nil ? nil : try fields.cursor("pushed")))
         case "push":
             return .push(id: try fields.requestID(), records: try fields.records("records", maximum: maximumBatch))
         case "pull":

@@ -18,8 +18,9 @@ public enum DaemonMessage: Sendable, Hashable {
         public let daemon: ReplicaID
         public let role: String
         public let subject: String
-        /// The highest counter of the client's own writes the daemon holds.
-        public let holds: Int64
+        /// The daemon no longer holds what it acknowledged of the client's pushes (it was
+        /// restored from a backup): push everything again.
+        public let repush: Bool
         /// Where the client's pull resumes: its own cursor, or an earlier one if the daemon no
         /// longer has that history (restored from a backup).
         public let cursor: StreamCursor
@@ -27,7 +28,7 @@ public enum DaemonMessage: Sendable, Hashable {
         public let maximumBatch: Int
 
         public init(
-            id: RequestID, protocolVersion: Int, daemon: ReplicaID, role: String, subject: String, holds: Int64,
+            id: RequestID, protocolVersion: Int, daemon: ReplicaID, role: String, subject: String, repush: Bool,
             cursor: StreamCursor, maximumLine: Int, maximumBatch: Int
         ) {
             self.id = id
@@ -35,7 +36,7 @@ public enum DaemonMessage: Sendable, Hashable {
             self.daemon = daemon
             self.role = role
             self.subject = subject
-            self.holds = holds
+            self.repush = repush
             self.cursor = cursor
             self.maximumLine = maximumLine
             self.maximumBatch = maximumBatch
@@ -50,15 +51,16 @@ public enum DaemonMessage: Sendable, Hashable {
         /// Records the daemon already held in full.
         public let unchanged: Int
         public let refused: [Refusal]
-        /// The highest counter of the pusher's own writes the daemon now holds.
-        public let holds: Int64
+        /// The daemon's position once the push landed; the client sends it back in its next
+        /// hello (`pushed`) so a daemon restored to an earlier point notices.
+        public let cursor: StreamCursor
 
-        public init(id: RequestID, accepted: Int, unchanged: Int, refused: [Refusal], holds: Int64) {
+        public init(id: RequestID, accepted: Int, unchanged: Int, refused: [Refusal], cursor: StreamCursor) {
             self.id = id
             self.accepted = accepted
             self.unchanged = unchanged
             self.refused = refused
-            self.holds = holds
+            self.cursor = cursor
         }
     }
 
@@ -101,7 +103,7 @@ public enum DaemonMessage: Sendable, Hashable {
                     "type": .string("welcome"), "id": welcome.id.json,
                     "protocol": .integer(Int64(welcome.protocolVersion)), "daemon": .string(welcome.daemon.rawValue),
                     "role": .string(welcome.role), "subject": .string(welcome.subject),
-                    "holds": .integer(welcome.holds),
+                    "repush": .bool(welcome.repush),
                     "cursor": welcome.cursor.json, "max_line": .integer(Int64(welcome.maximumLine)),
                     "max_batch": .integer(Int64(welcome.maximumBatch)),
                 ]))
@@ -117,7 +119,7 @@ public enum DaemonMessage: Sendable, Hashable {
                 .object([
                     "type": .string("pushed"), "id": result.id.json, "accepted": .integer(Int64(result.accepted)),
                     "unchanged": .integer(Int64(result.unchanged)), "refused": .array(refused),
-                    "holds": .integer(result.holds),
+                    "cursor": result.cursor.json,
                 ]))
         case .changes(let id, let records, let cursor, let more):
             writer.raw("{\"type\":\"changes\"")
@@ -173,7 +175,7 @@ public enum DaemonMessage: Sendable, Hashable {
                 Welcome(
                     id: try fields.requestID(), protocolVersion: Int(try fields.integer("protocol", in: 0...1_000_000)),
                     daemon: daemon, role: try fields.string("role"), subject: try fields.string("subject"),
-                    holds: try fields.integer("holds", in: 0...Int64.max), cursor: try fields.cursor("cursor"),
+                    repush: try fields.bool("repush"), cursor: try fields.cursor("cursor"),
                     maximumLine: Int(try fields.integer("max_line", in: 1...Int64(Int32.max))),
                     maximumBatch: Int(try fields.integer("max_batch", in: 1...1_000_000))))
         case "pushed":
@@ -190,7 +192,7 @@ public enum DaemonMessage: Sendable, Hashable {
                 PushResult(
                     id: try fields.requestID(), accepted: Int(try fields.integer("accepted", in: 0...Int64(Int32.max))),
                     unchanged: Int(try fields.integer("unchanged", in: 0...Int64(Int32.max))), refused: refused,
-                    holds: try fields.integer("holds", in: 0...Int64.max)))
+                    cursor: try fields.cursor("cursor")))
         case "changes":
             return .changes(
                 id: fields.id, records: try fields.records("records", maximum: Int.max),

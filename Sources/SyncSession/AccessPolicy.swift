@@ -3,9 +3,12 @@ import SyncStore
 
 /// Who may read and write which records. The engine asks; the domain answers.
 public protocol AccessPolicy: Sendable {
-    /// Why `principal` may not push `record`, or nil when it may. `stored` is the state the
-    /// daemon holds for the record (nil for a new one); `changes` is what the push adds.
-    func refusal(toWrite record: RemoteRecord, stored: RecordState?, changes: PushedChanges, by principal: Principal)
+    /// Why `principal` may not have written `fields` of `record`, or nil when it may.
+    /// `stored` is the state the daemon holds for the record (nil for a new one). The engine
+    /// asks once per author of the writes a push adds, with that author's principal.
+    func refusal(
+        toWrite record: RemoteRecord, stored: RecordState?, changing fields: Set<String>, by principal: Principal
+    )
         -> AccessRefusal?
 
     /// Whether `principal` may read `change`.
@@ -28,10 +31,8 @@ public struct OpenAccess: AccessPolicy {
     public init() {}
 
     public func refusal(
-        toWrite record: RemoteRecord, stored: RecordState?, changes: PushedChanges, by principal: Principal
-    )
-        -> AccessRefusal?
-    {
+        toWrite record: RemoteRecord, stored: RecordState?, changing fields: Set<String>, by principal: Principal
+    ) -> AccessRefusal? {
         nil
     }
 

@@ -86,7 +86,8 @@ public final class ClientSession {
     var pushCursorName: String { configuration.peerName + ".push" }
     var pullCursorName: String { configuration.peerName + ".pull" }
     var epochName: String { configuration.peerName + ".epoch" }
-    var holdsName: String { configuration.peerName + ".holds" }
+    var pushedEpochName: String { configuration.peerName + ".pushed_epoch" }
+    var pushedSeqName: String { configuration.peerName + ".pushed_seq" }
 
     /// Whether the session is caught up and streaming live changes.
     public var isLive: Bool {
@@ -98,10 +99,13 @@ public final class ClientSession {
     public func start() throws(SessionError) -> [Event] {
         let epoch = try storeCall { try store.setting(named: epochName) }
         let seq = try storeCall { try store.cursor(named: pullCursorName) }
+        let pushedEpoch = try storeCall { try store.setting(named: pushedEpochName) }
+        let pushedSeq = try storeCall { try store.cursor(named: pushedSeqName) }
         phase = .greeting
         let hello = ClientMessage.Hello(
             id: makeID(), protocolVersion: ProtocolLimits.version, replica: store.replicaID, token: configuration.token,
-            cursor: epoch.map { StreamCursor(epoch: $0, seq: seq) })
+            cursor: epoch.map { StreamCursor(epoch: $0, seq: seq) },
+            pushed: pushedEpoch.map { StreamCursor(epoch: $0, seq: pushedSeq) })
         return [.send(.hello(hello))]
     }
 
@@ -146,16 +150,18 @@ public final class ClientSession {
     }
 
     private func welcomed(_ welcome: DaemonMessage.Welcome) throws(SessionError) -> [Event] {
-        // A daemon holding fewer of our writes than it once acknowledged lost them (restored
-        // from a backup): push everything again; merges are idempotent.
-        let acknowledged = try storeCall { try store.cursor(named: holdsName) }
+        // A daemon restored to before our last acknowledged push lost writes we pushed:
+        // push everything again; merges are idempotent.
         var cursors = [pullCursorName: welcome.cursor.seq]
-        if welcome.holds < acknowledged {
+        var settings = [epochName: welcome.cursor.epoch]
+        if welcome.repush {
+            // Start over from the first change, and from a position this daemon has.
             cursors[pushCursorName] = 0
-            cursors[holdsName] = welcome.holds
+            cursors[pushedSeqName] = welcome.cursor.seq
+            settings[pushedEpochName] = welcome.cursor.epoch
             report.repushed = true
         }
-        try storeCall { try store.save(settings: [epochName: welcome.cursor.epoch], cursors: cursors) }
+        try storeCall { try store.save(settings: settings, cursors: cursors) }
         pullCursor = welcome.cursor.seq
         batchSize = max(1, min(configuration.batchSize, welcome.maximumBatch))
         return try pushNext()
@@ -188,7 +194,9 @@ public final class ClientSession {
         try storeCall {
             try store.recordRefusals(
                 result.refused.map { ($0.collection, $0.key, $0.code, $0.message) }, accepted: accepted)
-            try store.save(settings: [:], cursors: [pushCursorName: nextCursor, holdsName: result.holds])
+            try store.save(
+                settings: [pushedEpochName: result.cursor.epoch],
+                cursors: [pushCursorName: nextCursor, pushedSeqName: result.cursor.seq])
         }
         report.refused += result.refused.count
         return [.pushed(sent: keys.count, accepted: result.accepted, refused: result.refused)] + (try pushNext())

@@ -123,16 +123,49 @@ public final class DaemonSession {
         guard hello.replica != store.replicaID else {
             throw ProtocolError(.replicaClash, "the client uses the daemon's own replica id \(hello.replica)")
         }
+        let owner = try store.bindOwner(of: hello.replica, to: principal.binding)
+        guard owner == principal.binding else {
+            throw ProtocolError(
+                .replicaClash, "replica id \(hello.replica) belongs to \(owner); a device keeps its own replica id")
+        }
         let resume = try hello.cursor.map { try store.resumePoint(epoch: $0.epoch, seq: $0.seq) } ?? 0
+        // A daemon that no longer reaches where it acknowledged the client's last push was
+        // restored from an older copy: the client must push everything again.
+        let repush = try hello.pushed.map { try store.resumePoint(epoch: $0.epoch, seq: $0.seq) < $0.seq } ?? false
         let reader = ScopedReader(store: store, principal: principal, policy: policy)
         self.reader = reader
         clientReplica = hello.replica
         let welcome = DaemonMessage.Welcome(
             id: hello.id, protocolVersion: ProtocolLimits.version, daemon: store.replicaID, role: principal.role,
-            subject: principal.subject, holds: try store.holds(of: hello.replica),
+            subject: principal.subject, repush: repush,
             cursor: StreamCursor(epoch: configuration.epoch, seq: resume), maximumLine: configuration.maximumLine,
             maximumBatch: configuration.maximumBatch)
         return Output(messages: [.welcome(welcome)])
+    }
+
+    /// Checks each author's writes in a pushed record against that author's rights: the
+    /// pusher's own against its token's principal, others' (passed along after a restore)
+    /// against the principal their replica was bound to when it first synced.
+    private func authorize(_ record: RemoteRecord, stored: RecordState?, pusher: Principal) throws(StoreError)
+        -> AccessRefusal?
+    {
+        for (author, fields) in PushedChanges(record: record.state, stored: stored).byAuthor {
+            let principal: Principal
+            if author == clientReplica {
+                principal = pusher
+            } else if let owner = try store.owner(of: author), let bound = Principal(binding: owner) {
+                principal = bound
+            } else {
+                return AccessRefusal(
+                    code: "relayed_write",
+                    "\(record.collection) \(record.key) carries writes by replica \(author), which has never synced with this daemon"
+                )
+            }
+            if let refusal = policy.refusal(toWrite: record, stored: stored, changing: fields, by: principal) {
+                return refusal
+            }
+        }
+        return nil
     }
 
     /// Checks every record (schema, access, immutability), merges the rest in one
@@ -150,10 +183,7 @@ public final class DaemonSession {
             do {
                 try store.validate(record)
                 let stored = try store.record(record.collection, key: record.key)
-                let changes = PushedChanges(
-                    record: record.state, stored: stored, pusher: clientReplica ?? store.replicaID)
-                if let refusal = policy.refusal(toWrite: record, stored: stored, changes: changes, by: reader.principal)
-                {
+                if let refusal = try authorize(record, stored: stored, pusher: reader.principal) {
                     refuse(refusal.code, refusal.message)
                     continue
                 }
@@ -179,10 +209,9 @@ public final class DaemonSession {
                     message: error.message))
         }
         refused.sort { $0.index < $1.index }
-        let holds = try clientReplica.map { try store.holds(of: $0) } ?? 0
         let result = DaemonMessage.PushResult(
             id: id, accepted: summary.new + summary.changed, unchanged: summary.unchanged, refused: refused,
-            holds: holds)
+            cursor: StreamCursor(epoch: configuration.epoch, seq: try store.latestSeq()))
         return Output(messages: [.pushed(result)], changedStore: summary.new + summary.changed > 0)
     }
 }

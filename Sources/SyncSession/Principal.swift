@@ -10,6 +10,15 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(role):\(subject)" }
+
+    /// The form a replica's owner is stored in.
+    public var binding: String { "\(role):\(subject)" }
+
+    /// A principal from its stored binding form.
+    public init?(binding: String) {
+        guard let colon = binding.firstIndex(of: ":") else { return nil }
+        self.init(role: String(binding[..<colon]), subject: String(binding[binding.index(after: colon)...]))
+    }
 }
 
 /// Turns a token into the principal it proves, or refuses it.

@@ -48,7 +48,13 @@ extension Simulation {
                         "received": .integer(Int64(report.received)),
                     ])
                 close(connection)
-            case .pushed(_, _, let refused):
+            case .pushed(let sent, let accepted, let refused):
+                log(
+                    "pushed",
+                    [
+                        "device": .string(devices[connection.device].name), "sent": .integer(Int64(sent)),
+                        "accepted": .integer(Int64(accepted)),
+                    ])
                 for refusal in refused {
                     log(
                         "refused",

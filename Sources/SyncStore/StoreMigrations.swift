@@ -48,9 +48,9 @@ enum StoreMigrations {
                         start_seq INTEGER NOT NULL CHECK (start_seq >= 0),
                         started_at INTEGER NOT NULL
                     );
-                    CREATE TABLE _sync_replicas (
+                    CREATE TABLE _sync_replica_owners (
                         replica TEXT PRIMARY KEY,
-                        holds INTEGER NOT NULL CHECK (holds >= 0)
+                        owner TEXT NOT NULL
                     ) WITHOUT ROWID;
                     CREATE TABLE _sync_dots (
                         replica TEXT NOT NULL,

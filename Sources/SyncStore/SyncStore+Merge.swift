@@ -33,7 +33,6 @@ extension SyncStore {
             let seqBefore = meta.seq
             let storage = RecordStorage(db)
             var summary = MergeSummary()
-            var progress = ReplicaProgress()
             for (index, record) in records.enumerated() {
                 let table = try table(record.collection)
                 if let clash = try registerDots(of: record, in: storage) {
@@ -45,7 +44,6 @@ extension SyncStore {
                 }
                 // Our own writes coming back (a restored backup) must never be reissued.
                 meta.counter = max(meta.counter, record.state.context[replicaID])
-                progress.include(record.state.context)
                 // Fast path: a live record new to this store is inserted blind.
                 if !record.state.isDeleted, try !storage.mayHaveTombstones(table),
                     try storage.insertIfAbsent(table, key: record.key, state: record.state, seq: meta.seq + 1)
@@ -77,7 +75,6 @@ extension SyncStore {
             if let echoCursor, try SyncStore.loadCursor(echoCursor, db) == seqBefore {
                 try SyncStore.saveCursor(echoCursor, meta.seq, db)
             }
-            try progress.save(db)
             try meta.save(db)
             return summary
         }

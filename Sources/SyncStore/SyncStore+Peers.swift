@@ -3,13 +3,25 @@ import GRDB
 import SyncCore
 
 extension SyncStore {
-    /// The highest counter of `replica`'s writes this store holds.
-    public func holds(of replica: ReplicaID) throws(StoreError) -> Int64 {
+    /// Binds `replica` to `owner` (who first synced with it) unless it is bound already, and
+    /// returns the owner it is bound to.
+    public func bindOwner(of replica: ReplicaID, to owner: String) throws(StoreError) -> String {
+        try transaction { db in
+            try db.execute(
+                sql: "INSERT INTO _sync_replica_owners (replica, owner) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                arguments: [replica.rawValue, owner])
+            return try String.fetchOne(
+                db, sql: "SELECT owner FROM _sync_replica_owners WHERE replica = ?", arguments: [replica.rawValue])
+                ?? owner
+        }
+    }
+
+    /// Who `replica` is bound to, if anyone.
+    public func owner(of replica: ReplicaID) throws(StoreError) -> String? {
         try perform {
             try writer.read { db in
-                if replica == replicaID { return try Int64.fetchOne(db, sql: "SELECT counter FROM _sync_meta") ?? 0 }
-                return try Int64.fetchOne(
-                    db, sql: "SELECT holds FROM _sync_replicas WHERE replica = ?", arguments: [replica.rawValue]) ?? 0
+                try String.fetchOne(
+                    db, sql: "SELECT owner FROM _sync_replica_owners WHERE replica = ?", arguments: [replica.rawValue])
             }
         }
     }

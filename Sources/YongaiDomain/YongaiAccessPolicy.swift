@@ -38,23 +38,12 @@ public struct YongaiAccessPolicy: AccessPolicy {
     }
 
     public func refusal(
-        toWrite record: RemoteRecord, stored: RecordState?, changes: PushedChanges, by principal: Principal
-    )
-        -> AccessRefusal?
-    {
+        toWrite record: RemoteRecord, stored: RecordState?, changing changed: Set<String>, by principal: Principal
+    ) -> AccessRefusal? {
         guard let role = Role(rawValue: principal.role) else {
             return AccessRefusal("role \(principal.role) may not write")
         }
-        if role == .admin || changes.isEmpty { return nil }
-        // Others' writes the daemon lacks (it was restored from a backup) are taken from their
-        // authors, who push them again; a third party cannot vouch for them.
-        if !changes.relayed.isEmpty {
-            return AccessRefusal(
-                code: "relayed_write",
-                "\(record.collection) \(record.key) carries writes by another device that the daemon does not hold; they are accepted from that device"
-            )
-        }
-        let changed = changes.authored
+        if role == .admin || changed.isEmpty { return nil }
         let subject = FieldValue.text(principal.subject)
         func owned(by field: String) -> Bool {
             record.state.visibleValue(of: field) == subject

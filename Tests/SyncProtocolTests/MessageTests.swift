@@ -62,12 +62,12 @@ import Testing
             .welcome(
                 .init(
                     id: .integer(1), protocolVersion: 1, daemon: ReplicaID(unchecked: "daemon"), role: "rider",
-                    subject: "r1", holds: 7, cursor: cursor, maximumLine: 1 << 20, maximumBatch: 1000)),
+                    subject: "r1", repush: true, cursor: cursor, maximumLine: 1 << 20, maximumBatch: 1000)),
             .pushed(
                 .init(
                     id: .string("p"), accepted: 2, unchanged: 1,
                     refused: [.init(index: 1, collection: "checkins", key: "c", code: "forbidden", message: "no")],
-                    holds: 9)),
+                    cursor: cursor)),
             .changes(id: .integer(3), records: Self.randomRecords(seed: 1), cursor: 10, more: true),
             .changes(id: nil, records: [], cursor: 11, more: false),
             .subscribed(id: .integer(4), cursor: 11),

@@ -30,14 +30,13 @@ import YongaiDomain
         #expect(try daemon.pull(from: device.store).clashes.isEmpty)
     }
 
-    @Test func holdsTracksTheHighestCounterOfEachReplica() throws {
-        let device = try StoreFixture()
+    @Test func aReplicaIsBoundToItsFirstOwner() throws {
         let daemon = try StoreFixture()
-        for index in 0..<3 { try device.store.write { try $0.put("checkins", key: "c\(index)", Samples.checkin()) } }
-        #expect(try daemon.store.holds(of: device.store.replicaID) == 0)
-        try daemon.store.pull(from: device.store)
-        #expect(try daemon.store.holds(of: device.store.replicaID) == 3)
-        #expect(try device.store.holds(of: device.store.replicaID) == 3)
+        let replica = ReplicaID(unchecked: "phone-1")
+        #expect(try daemon.store.owner(of: replica) == nil)
+        #expect(try daemon.store.bindOwner(of: replica, to: "rider:r-1") == "rider:r-1")
+        #expect(try daemon.store.bindOwner(of: replica, to: "rider:r-2") == "rider:r-1")
+        #expect(try daemon.store.owner(of: replica) == "rider:r-1")
     }
 
     @Test func resumePointsFollowEpochs() throws {
