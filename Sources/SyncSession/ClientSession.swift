@@ -216,6 +216,17 @@ public final class ClientSession {
             return try store.merge(remote, cursor: (pullCursorName, cursor), echoCursor: pushCursorName)
         }
         pullCursor = cursor
+        if !summary.clashes.isEmpty {
+            // Pulled states clashing with ours (one replica id on two devices): ours stays,
+            // flagged, never overwritten.
+            try storeCall {
+                try store.recordRefusals(
+                    summary.clashes.map {
+                        (records[$0.index].collection, records[$0.index].key, $0.error.code.rawValue, $0.error.message)
+                    },
+                    accepted: [])
+            }
+        }
         try clearSettledRefusals(records)
         report.received += records.count
         report.conflicts += summary.conflicts

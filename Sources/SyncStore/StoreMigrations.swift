@@ -48,6 +48,9 @@ enum StoreMigrations {
                         start_seq INTEGER NOT NULL CHECK (start_seq >= 0),
                         started_at INTEGER NOT NULL
                     );
+                    CREATE TABLE _sync_clashed_replicas (
+                        replica TEXT PRIMARY KEY
+                    ) WITHOUT ROWID;
                     CREATE TABLE _sync_replica_owners (
                         replica TEXT PRIMARY KEY,
                         owner TEXT NOT NULL

@@ -33,9 +33,26 @@ extension SyncStore {
             let seqBefore = meta.seq
             let storage = RecordStorage(db)
             var summary = MergeSummary()
+            // Once two devices are caught sharing a replica id, none of its new writes is taken:
+            // which of them wrote what can no longer be told, and taking any could drop the
+            // other's writes.
+            var clashed = Set(try String.fetchAll(db, sql: "SELECT replica FROM _sync_clashed_replicas"))
+            func markClashed(_ error: StoreError, _ replica: ReplicaID) throws {
+                clashed.insert(replica.rawValue)
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO _sync_clashed_replicas (replica) VALUES (?)",
+                    arguments: [replica.rawValue])
+            }
             for (index, record) in records.enumerated() {
                 let table = try table(record.collection)
-                if let clash = try registerDots(of: record, in: storage) {
+                if !clashed.isEmpty,
+                    let replica = try SyncStore.unseenWrite(in: record, from: clashed, storage: storage, table: table)
+                {
+                    summary.clashes.append((index, SyncStore.clashedReplicaError(record, replica)))
+                    continue
+                }
+                if let (clash, dot) = try registerDots(of: record, in: storage) {
+                    try markClashed(clash, dot.replica)
                     summary.clashes.append((index, clash))
                     continue
                 }
@@ -56,7 +73,9 @@ extension SyncStore {
                 let stored = try storage.load(table, key: record.key)
                 let clashes = stored.state.clashingDots(with: record.state)
                 guard clashes.isEmpty else {
-                    summary.clashes.append((index, SyncStore.clashError(record, clashes[0])))
+                    let error = SyncStore.clashError(record, clashes[0])
+                    try markClashed(error, clashes[0].replica)
+                    summary.clashes.append((index, error))
                     continue
                 }
                 var merged = stored.state.merged(with: record.state)
@@ -82,7 +101,7 @@ extension SyncStore {
 
     /// With a dot registry, records each new dot's record and reports a dot already
     /// registered to another record: the same write id used twice.
-    private func registerDots(of record: RemoteRecord, in storage: RecordStorage) throws -> StoreError? {
+    private func registerDots(of record: RemoteRecord, in storage: RecordStorage) throws -> (StoreError, Dot)? {
         guard registersDots else { return nil }
         let insert = try storage.db.cachedStatement(
             sql: "INSERT INTO _sync_dots (replica, counter, collection, key) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
@@ -104,11 +123,30 @@ extension SyncStore {
                 select.bind(value.dot.counter, at: 2)
                 defer { select.resetBindings() }
                 if try select.nextRow(), select.text(at: 0) != record.collection || select.text(at: 1) != record.key {
-                    return SyncStore.clashError(record, value.dot)
+                    return (SyncStore.clashError(record, value.dot), value.dot)
                 }
             }
         }
         return nil
+    }
+
+    /// A write in `record` by a clashed replica that this store has not seen.
+    private static func unseenWrite(
+        in record: RemoteRecord, from clashed: Set<String>, storage: RecordStorage, table: CollectionTable
+    ) throws -> ReplicaID? {
+        let suspects = record.state.fields.lazy.flatMap(\.register.values).filter {
+            clashed.contains($0.dot.replica.rawValue)
+        }
+        guard !suspects.isEmpty else { return nil }
+        let stored = try storage.load(table, key: record.key)
+        return suspects.first { !stored.state.context.covers($0.dot) }?.dot.replica
+    }
+
+    private static func clashedReplicaError(_ record: RemoteRecord, _ replica: ReplicaID) -> StoreError {
+        StoreError(
+            .replicaClash,
+            "\(record.collection) \(record.key) carries a new write of replica \(replica), which two devices were caught sharing; give one of them a new store"
+        )
     }
 
     private static func clashError(_ record: RemoteRecord, _ dot: Dot) -> StoreError {
