@@ -112,6 +112,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "SyncSimulationTests", dependencies: ["SyncSimulation", "SyncSession", "SyncStore"]),
         .testTarget(
             name: "SyncSessionTests",
             dependencies: ["SyncSession", "SyncStore", "SyncProtocol", "SyncTesting", "YongaiDomain"]

@@ -1,0 +1,111 @@
+@_spi(Defects) import SyncSession
+@_spi(Defects) import SyncStore
+import Testing
+
+@_spi(Defects) @testable import SyncSimulation
+
+/// The harness, run the way CI runs it, and proven able to fail.
+@Suite struct SimulationTests {
+    /// Every fault but clones (see `cloneFaults`), at the rates `FaultOptions.all` uses.
+    static var faults: FaultOptions {
+        var faults = FaultOptions.all
+        faults.clone = false
+        return faults
+    }
+
+    static func options(seed: UInt64, devices: Int = 6, operations: Int = 120) -> SimulationOptions {
+        var options = SimulationOptions(seed: seed)
+        options.devices = devices
+        options.operations = operations
+        options.faults = faults
+        return options
+    }
+
+    static func run(_ options: SimulationOptions) -> SimulationReport {
+        do {
+            return try Simulation(options: options).run()
+        } catch {
+            return SimulationReport(seed: options.seed, options: options, harnessError: error)
+        }
+    }
+
+    /// 200 seeds, on every core, every invariant after every run.
+    @Test func aSweepOf200SeedsUnderFaultsHoldsEveryInvariant() throws {
+        let reports = try SweepRunner.run(seeds: Array(1...200), jobs: 2) { seed in Self.run(Self.options(seed: seed)) }
+        #expect(reports.count == 200)
+        let failures = reports.filter { !$0.ok }
+        #expect(failures.isEmpty, "\(failures.map { "seed \($0.seed): \($0.violations.first ?? "")" }.prefix(5))")
+        // The faults really happened.
+        let counts = reports.map(\.counts)
+        #expect(counts.map(\.lost).reduce(0, +) > 100)
+        #expect(counts.map(\.duplicated).reduce(0, +) > 100)
+        #expect(counts.map(\.crashes).reduce(0, +) > 100)
+        #expect(counts.map(\.partitions).reduce(0, +) > 50)
+        #expect(counts.map(\.restores).reduce(0, +) == 200)
+        #expect(reports.map(\.conflicts).reduce(0, +) > 50)
+    }
+
+    @Test func aSeedReplaysByteForByte() throws {
+        for seed: UInt64 in [3, 77] {
+            var options = Self.options(seed: seed)
+            options.faults = .all
+            let first = try Simulation(options: options).run()
+            let second = try Simulation(options: options).run()
+            #expect(first.digest == second.digest)
+            #expect(first.json == second.json)
+        }
+        #expect(
+            try Simulation(options: Self.options(seed: 4)).run().digest
+                != Simulation(options: Self.options(seed: 5)).run().digest)
+    }
+
+    /// Seeds that once failed (a daemon restore with relayed writes, restore detection by
+    /// counters), replayed with the options they failed under.
+    @Test(arguments: [5, 24, 31, 40, 44, 47, 134, 215] as [UInt64])
+    func pinnedSeed(seed: UInt64) throws {
+        var options = Self.options(seed: seed, devices: 8, operations: 200)
+        options.faults = Self.faults
+        let report = Self.run(options)
+        #expect(report.ok, "\(report.violations.prefix(3))")
+    }
+
+    /// A broken system must be caught: each deliberate defect fails some seed within 200.
+    @Test(arguments: ["keep only the winner", "cursor before data", "clock not advanced on merge", "push done on send"])
+    func aBrokenVariantIsCaughtWithin200Seeds(defect: String) throws {
+        var caught: UInt64?
+        for seed in UInt64(1)...200 {
+            var options = Self.options(seed: seed)
+            switch defect {
+            case "keep only the winner": options.storeDefects = .keepOnlyWinner
+            case "cursor before data": options.sessionDefects = .cursorBeforeData
+            case "clock not advanced on merge": options.storeDefects = .clockNotAdvancedOnMerge
+            default: options.sessionDefects = .pushDoneOnSend
+            }
+            if !Self.run(options).ok {
+                caught = seed
+                break
+            }
+        }
+        #expect(caught != nil, "the sweep passed a system with the defect \(defect)")
+        print("defect \(defect): caught at seed \(caught.map(String.init) ?? "none")")
+    }
+
+    @Test func faultsParseAndRefuseNonsense() throws {
+        let parsed = try FaultOptions(parsing: "loss=0.1,dup=0.2,reorder,partition,crash,skew=3600,restore,clone")
+        #expect(parsed.loss == 0.1 && parsed.duplication == 0.2 && parsed.reorder && parsed.partition && parsed.crash)
+        #expect(parsed.skewSeconds == 3_600 && parsed.restore && parsed.clone)
+        #expect(try FaultOptions(parsing: "all") == .all)
+        #expect(throws: SimulationError.self) { try FaultOptions(parsing: "loss=2") }
+        #expect(throws: SimulationError.self) { try FaultOptions(parsing: "meteor") }
+    }
+
+    @Test func theDemoTellsTheStory() throws {
+        var lines: [String] = []
+        try DemoScript.run { lines.append($0) }
+        let text = lines.joined(separator: "\n")
+        #expect(text.contains("Conflict on stations st-001.status"))
+        #expect(text.contains("Every device holds the same st-001, siblings included: yes"))
+        #expect(text.contains("Open conflicts left anywhere: 0"))
+        #expect(text.contains("The daemon now holds 2 check-ins"))
+    }
+}
