@@ -1,4 +1,5 @@
 import Foundation
+import SyncCore
 import SyncTesting
 
 /// Timing and reporting shared by the benchmarks: fresh directories, alternating rounds,
@@ -17,6 +18,37 @@ struct BenchmarkRun {
 
     func removeDirectory(_ path: String) {
         try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Runs both sides `options.rounds` times, alternating which goes first so warm-up and
+    /// drift favour neither, each round in a fresh directory; returns their times.
+    func alternate(ours: (String) throws -> Double, baseline: (String) throws -> Double) throws -> (
+        ours: [Double], baseline: [Double]
+    ) {
+        var oursTimes: [Double] = []
+        var baselineTimes: [Double] = []
+        for round in 0..<options.rounds {
+            for side in round % 2 == 0 ? [0, 1] : [1, 0] {
+                let directory = makeDirectory("\(round)-\(side)")
+                defer { removeDirectory(directory) }
+                if side == 0 {
+                    oursTimes.append(try ours(directory))
+                } else {
+                    baselineTimes.append(try baseline(directory))
+                }
+            }
+        }
+        return (oursTimes, baselineTimes)
+    }
+
+    /// The plain-table baseline both write benchmarks share: the rows inserted in batches.
+    func plainInserts(_ rows: [(key: String, values: [FieldValue])], in directory: String) throws -> Double {
+        let table = try PlainTable(path: directory + "/plain.sqlite")
+        return try BenchmarkRun.time {
+            for start in stride(from: 0, to: rows.count, by: options.batch) {
+                try table.insert(rows[start..<min(start + options.batch, rows.count)])
+            }
+        }
     }
 
     /// Seconds taken by `body`.

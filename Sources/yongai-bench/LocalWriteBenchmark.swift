@@ -12,39 +12,24 @@ struct LocalWriteBenchmark {
         let run = BenchmarkRun(name: "local-write", options: options)
         let samples = CheckinSamples(count: options.records)
         let writes = samples.rows.map { (key: $0.key, values: CheckinSamples.dictionary($0.values)) }
-        var ours: [Double] = []
-        var baseline: [Double] = []
-        for round in 0..<options.rounds {
-            // Alternate which side goes first so warm-up and drift favour neither.
-            for side in round % 2 == 0 ? [0, 1] : [1, 0] {
-                let directory = run.makeDirectory("\(round)-\(side)")
-                defer { run.removeDirectory(directory) }
-                if side == 0 {
-                    let store = try SyncStore(.file(directory + "/store.sqlite"), schema: options.schema)
-                    ours.append(
-                        try BenchmarkRun.time {
-                            for start in stride(from: 0, to: writes.count, by: options.batch) {
-                                let batch = writes[start..<min(start + options.batch, writes.count)]
-                                try store.write { transaction in
-                                    for write in batch { try transaction.put("checkins", key: write.key, write.values) }
-                                }
-                            }
-                        })
-                    let stored = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkins") }
-                    precondition(stored == options.records, "the store holds \(stored ?? 0) check-ins")
-                } else {
-                    let table = try PlainTable(path: directory + "/plain.sqlite")
-                    baseline.append(
-                        try BenchmarkRun.time {
-                            for start in stride(from: 0, to: samples.rows.count, by: options.batch) {
-                                try table.insert(samples.rows[start..<min(start + options.batch, samples.rows.count)])
-                            }
-                        })
+        let times = try run.alternate { directory in
+            let store = try SyncStore(.file(directory + "/store.sqlite"), schema: options.schema)
+            let seconds = try BenchmarkRun.time {
+                for start in stride(from: 0, to: writes.count, by: options.batch) {
+                    let batch = writes[start..<min(start + options.batch, writes.count)]
+                    try store.write { transaction in
+                        for write in batch { try transaction.put("checkins", key: write.key, write.values) }
+                    }
                 }
             }
+            let stored = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkins") }
+            precondition(stored == options.records, "the store holds \(stored ?? 0) check-ins")
+            return seconds
+        } baseline: { directory in
+            try run.plainInserts(samples.rows, in: directory)
         }
         run.report(
-            records: options.records, ours: ours, baseline: baseline, oursLabel: "store local writes",
+            records: options.records, ours: times.ours, baseline: times.baseline, oursLabel: "store local writes",
             baselineLabel: "raw prepared inserts (plain table)", target: "at most 1.5")
     }
 }

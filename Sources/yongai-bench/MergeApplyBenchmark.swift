@@ -20,36 +20,23 @@ struct MergeApplyBenchmark {
             }
         }
         let remote = try source.changes(after: 0, limit: options.records).changes.map(\.remoteRecord)
-        var ours: [Double] = []
-        var baseline: [Double] = []
-        for round in 0..<options.rounds {
-            for side in round % 2 == 0 ? [0, 1] : [1, 0] {
-                let directory = run.makeDirectory("\(round)-\(side)")
-                defer { run.removeDirectory(directory) }
-                if side == 0 {
-                    let store = try SyncStore(.file(directory + "/store.sqlite"), schema: options.schema)
-                    ours.append(
-                        try BenchmarkRun.time {
-                            for start in stride(from: 0, to: remote.count, by: options.batch) {
-                                let end = min(start + options.batch, remote.count)
-                                try store.merge(Array(remote[start..<end]), cursor: (name: "source", value: Int64(end)))
-                            }
-                        })
-                    let stored = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkins") }
-                    precondition(stored == options.records, "the store holds \(stored ?? 0) check-ins")
-                } else {
-                    let table = try PlainTable(path: directory + "/plain.sqlite")
-                    baseline.append(
-                        try BenchmarkRun.time {
-                            for start in stride(from: 0, to: samples.rows.count, by: options.batch) {
-                                try table.insert(samples.rows[start..<min(start + options.batch, samples.rows.count)])
-                            }
-                        })
+        let times = try run.alternate { directory in
+            let store = try SyncStore(.file(directory + "/store.sqlite"), schema: options.schema)
+            let seconds = try BenchmarkRun.time {
+                for start in stride(from: 0, to: remote.count, by: options.batch) {
+                    let end = min(start + options.batch, remote.count)
+                    try store.merge(Array(remote[start..<end]), cursor: (name: "source", value: Int64(end)))
                 }
             }
+            let stored = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkins") }
+            precondition(stored == options.records, "the store holds \(stored ?? 0) check-ins")
+            return seconds
+        } baseline: { directory in
+            try run.plainInserts(samples.rows, in: directory)
         }
         run.report(
-            records: options.records, ours: ours, baseline: baseline, oursLabel: "store merge of remote states",
+            records: options.records, ours: times.ours, baseline: times.baseline,
+            oursLabel: "store merge of remote states",
             baselineLabel: "raw prepared inserts (plain table)", target: "ours at least 50,000 rec/s")
     }
 }
