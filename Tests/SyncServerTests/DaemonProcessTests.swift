@@ -108,9 +108,8 @@ import Testing
         stalled.sendRaw(Array(#"{"type":"hello","id":1,"proto"#.utf8))
         let noisy = try LineSocket(port: daemon.port)
         for _ in 0..<200 { try noisy.send(line: "garbage garbage garbage") }
-        let started = Date()
+        // A stalled daemon would leave this read without an answer (LineSocket gives up after 10 s).
         #expect(try Self.everything(daemon, token: admin).count == 5)
-        #expect(Date().timeIntervalSince(started) < 5)
         #expect(daemon.stop() == 0)
     }
 
