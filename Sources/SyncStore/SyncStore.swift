@@ -42,13 +42,19 @@ public final class SyncStore: Sendable {
                 return try DatabaseQueue(configuration: configuration)
             }
         }
-        try self.init(writer: writer, schema: schema, clock: clock, options: options)
+        let home: String?
+        if case .file(let path) = location { home = SyncStore.home(of: path) } else { home = nil }
+        try self.init(writer: writer, schema: schema, clock: clock, options: options, home: home)
     }
 
     /// Wraps an open database, migrating it and installing the collections.
-    private init(writer: any DatabaseWriter, schema: Schema, clock: any PhysicalClock, options: StoreOptions)
-        throws(StoreError)
-    {
+    ///
+    /// - Parameter home: where the file lives (host and path). A file found away from the home
+    ///   it was made in is a copy: it takes a replica id of its own, so two devices never
+    ///   write under one id (DESIGN.md: the id is never copied with a database file).
+    private init(
+        writer: any DatabaseWriter, schema: Schema, clock: any PhysicalClock, options: StoreOptions, home: String? = nil
+    ) throws(StoreError) {
         self.schema = schema
         physicalClock = clock
         self.options = options
@@ -60,6 +66,7 @@ public final class SyncStore: Sendable {
             try migrator.migrate(writer)
             return try writer.write { db in
                 try StoreMigrations.install(tableList, in: db)
+                if let home { try SyncStore.settle(home: home, db) }
                 let stored = try String.fetchOne(db, sql: "SELECT replica_id FROM _sync_meta") ?? ""
                 return try ReplicaID(stored)
             }
@@ -172,6 +179,45 @@ public final class SyncStore: Sendable {
         } catch let error as DatabaseError {
             throw StoreError(.storage, "SQLite: \(error.message ?? error.resultCode.description)", cause: error)
         }
+    }
+
+    /// The host and canonical path of a store file.
+    static func home(of path: String) -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let canonical = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        return "\(host):\(canonical)"
+    }
+
+    /// Records where the file lives; a file that moved to another home forks its identity: a
+    /// new replica id (derived from the old one and the new home), counter from zero. Its
+    /// history keeps the old id's writes; only new writes use the new id.
+    private static func settle(home: String, _ db: Database) throws {
+        let stored = try String.fetchOne(db, sql: "SELECT value FROM _sync_settings WHERE name = 'store.home'")
+        if stored == home { return }
+        if stored != nil {
+            let old = try String.fetchOne(db, sql: "SELECT replica_id FROM _sync_meta") ?? ""
+            try db.execute(
+                sql: "UPDATE _sync_meta SET replica_id = ?, counter = 0",
+                arguments: [forkedReplicaID(of: old, at: home).rawValue])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO _sync_settings (name, value) VALUES ('store.forked_from', ?)",
+                arguments: [old])
+        }
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO _sync_settings (name, value) VALUES ('store.home', ?)", arguments: [home])
+    }
+
+    /// The replica id a copy of `old` takes at `home`: 13 base32 characters of a hash of both.
+    static func forkedReplicaID(of old: String, at home: String) -> ReplicaID {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(old)|\(home)".utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+        return ReplicaID(unchecked: String((0..<13).map { alphabet[Int((hash >> UInt64($0 * 5)) & 31)] }))
     }
 
     private static func openPath(_ path: String, vfs: String?) -> String {

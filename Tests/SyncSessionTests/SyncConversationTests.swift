@@ -157,14 +157,8 @@ import YongaiDomain
         let network = try Self.offlineScenario()
         try network.syncAll(rounds: 1)
         let original = network.store("rider")
-        for suffix in ["", "-wal"] {
-            let source = network.directory.file("rider.sqlite") + suffix
-            if FileManager.default.fileExists(atPath: source) {
-                try FileManager.default.copyItem(
-                    atPath: source, toPath: network.directory.file("clone.sqlite") + suffix)
-            }
-        }
-        let clone = try SyncStore(.file(network.directory.file("clone.sqlite")), schema: YongaiCollections.schema)
+        // A clone that escaped detection (a copied disk image): the same replica id.
+        let clone = try original.copy(clock: ManualClock())
         network.devices["clone"] = .init(store: clone, token: "rider:r-7", clock: ManualClock())
         try original.write {
             try $0.put("checkins", key: "c-from-original", Samples.checkin(rider: "r-7", station: "st-1"))

@@ -85,13 +85,18 @@ import YongaiDomain
         let directory = TemporaryDirectory("crash")
         defer { directory.remove() }
         let base = try Self.makeBase(in: directory)
-        let before = try Self.snapshot(Self.open(base))
-
-        let referencePath = directory.file("reference.sqlite")
-        try Self.copy(base, to: referencePath)
+        // Every run works on a fresh copy at one path, so each copy takes the same replica id.
+        let path = directory.file("work.sqlite")
+        func freshCopy() throws {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            try Self.copy(base, to: path)
+        }
+        try freshCopy()
+        let before = try Self.snapshot(Self.open(path))
+        try freshCopy()
         let after: Snapshot
         do {
-            let reference = try Self.open(referencePath)
+            let reference = try Self.open(path)
             try operation(reference)
             after = try Self.snapshot(reference)
         }
@@ -99,8 +104,7 @@ import YongaiDomain
 
         var committed = 0
         for failAt in 1...5_000 {
-            let path = directory.file("run-\(failAt).sqlite")
-            try Self.copy(base, to: path)
+            try freshCopy()
             var fired = false
             do {
                 let store = try Self.open(path, vfs: FaultInjection.vfsName)
@@ -131,8 +135,6 @@ import YongaiDomain
             }
             let probe = try #require(try reopened.record("appeals", key: "probe"))
             #expect(probe.context[reopened.replicaID] > used, "N=\(failAt): counter reused")
-            try? FileManager.default.removeItem(atPath: path)
-            try? FileManager.default.removeItem(atPath: path + "-wal")
             if !fired { return (failAt - 1, committed) }
         }
         Issue.record("the operation never completed without touching the fault")

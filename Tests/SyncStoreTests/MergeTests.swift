@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import SyncCore
 import SyncStore
@@ -121,11 +122,8 @@ import YongaiDomain
     @Test func aClonedReplicaIDIsDetectedWhenItsWritesMeet() throws {
         let original = try StoreFixture()
         try original.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
-        // Copy the store file: the copy carries the same replica id and counter.
-        let copyDirectory = TemporaryDirectory("clone")
-        defer { copyDirectory.remove() }
-        try original.copyFiles(to: copyDirectory.file("copy.sqlite"))
-        let clone = try SyncStore(.file(copyDirectory.file("copy.sqlite")), schema: YongaiCollections.schema)
+        // A copy that escaped detection (a cloned disk image): same replica id and counter.
+        let clone = try original.store.copy()
         #expect(clone.replicaID == original.store.replicaID)
         try original.store.write { try $0.put("stations", key: "st-1", ["status": .text("full")]) }
         try clone.write { try $0.put("stations", key: "st-1", ["status": .text("closed")]) }
@@ -136,17 +134,28 @@ import YongaiDomain
     }
 
     @Test func ownWritesComingBackRaiseTheCounterSoItIsNeverReused() throws {
-        let device = try StoreFixture()
+        let directory = TemporaryDirectory("restored")
+        defer { directory.remove() }
+        let path = directory.file("device.sqlite")
         let daemon = try StoreFixture()
-        // Snapshot the device's empty store, as a backup taken before any write.
-        let backup = TemporaryDirectory("backup")
-        defer { backup.remove() }
-        try device.copyFiles(to: backup.file("device.sqlite"))
-        try device.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
-        try device.store.write { try $0.put("stations", key: "st-1", ["status": .text("full")]) }
-        try daemon.store.pull(from: device.store)
-        // The device is restored from the backup (counter 0) and learns its writes back.
-        let restored = try SyncStore(.file(backup.file("device.sqlite")), schema: YongaiCollections.schema)
+        // A backup of the device's empty store, restored in place later.
+        do { _ = try SyncStore(.file(path), schema: YongaiCollections.schema) }
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
+            try FileManager.default.copyItem(atPath: path + suffix, toPath: directory.file("backup") + suffix)
+        }
+        do {
+            let device = try SyncStore(.file(path), schema: YongaiCollections.schema)
+            try device.write { try $0.put("stations", key: "st-1", Samples.station()) }
+            try device.write { try $0.put("stations", key: "st-1", ["status": .text("full")]) }
+            try daemon.store.pull(from: device)
+            try device.close()
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: directory.file("backup") + suffix) {
+            try FileManager.default.copyItem(atPath: directory.file("backup") + suffix, toPath: path + suffix)
+        }
+        // Restored in place: the same device, the same replica id, its counter back at 0.
+        let restored = try SyncStore(.file(path), schema: YongaiCollections.schema)
         #expect(try restored.counter() == 0)
         try restored.pull(from: daemon.store)
         #expect(try restored.counter() == 2)
@@ -155,5 +164,32 @@ import YongaiDomain
         try daemon.store.pull(from: restored)
         #expect(try daemon.store.row("SELECT status FROM stations")?["status"] == "open")
         #expect(try daemon.store.conflicts().isEmpty)
+    }
+
+    /// A store file copied to another place takes a replica id of its own: the copy and the
+    /// original then write side by side without ever clashing.
+    @Test func aCopiedStoreFileTakesItsOwnReplicaID() throws {
+        let original = try StoreFixture()
+        try original.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
+        let directory = TemporaryDirectory("copy")
+        defer { directory.remove() }
+        try original.copyFiles(to: directory.file("copy.sqlite"))
+        let copy = try SyncStore(.file(directory.file("copy.sqlite")), schema: YongaiCollections.schema)
+        #expect(copy.replicaID != original.store.replicaID)
+        #expect(try copy.counter() == 0)
+        #expect(try copy.setting(named: "store.forked_from") == original.store.replicaID.rawValue)
+        // Reopening at the same place keeps the id.
+        #expect(
+            try SyncStore(.file(directory.file("copy.sqlite")), schema: YongaiCollections.schema).replicaID
+                == copy.replicaID)
+        #expect(try original.reopen().replicaID == original.store.replicaID)
+
+        try original.store.write { try $0.put("stations", key: "st-1", ["status": .text("full")]) }
+        try copy.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(7)]) }
+        let daemon = try StoreFixture()
+        #expect(try daemon.store.pull(from: original.store).clashes.isEmpty)
+        #expect(try daemon.store.pull(from: copy).clashes.isEmpty)
+        let row = try #require(try daemon.store.row("SELECT status, meals_left FROM stations"))
+        #expect(row["status"] == "full" && row["meals_left"] == 7)
     }
 }

@@ -15,10 +15,8 @@ import YongaiDomain
             .file(daemonDirectory.file("d.sqlite")), schema: YongaiCollections.schema,
             options: .init(registersDots: true))
         let device = try StoreFixture()
-        let copy = TemporaryDirectory("copy")
-        defer { copy.remove() }
-        try device.copyFiles(to: copy.file("copy.sqlite"))
-        let clone = try SyncStore(.file(copy.file("copy.sqlite")), schema: YongaiCollections.schema)
+        // A clone that escaped detection: an in-memory copy keeps the replica id.
+        let clone = try device.store.copy()
         try device.store.write { try $0.put("checkins", key: "c-original", Samples.checkin()) }
         try clone.write { try $0.put("checkins", key: "c-clone", Samples.checkin(rider: "someone-else")) }
         #expect(try daemon.pull(from: device.store).new == 1)
