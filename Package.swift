@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "yongai-bench",
             dependencies: [
-                "SyncCore", "SyncStore", "YongaiDomain", "SyncTesting", "SyncProtocol", "SyncServer", "SyncClient",
+                "SyncCore", "SyncStore", "YongaiDomain", "SyncProtocol", "SyncServer", "SyncClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

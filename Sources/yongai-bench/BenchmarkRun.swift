@@ -1,6 +1,5 @@
 import Foundation
 import SyncCore
-import SyncTesting
 
 /// Timing and reporting shared by the benchmarks: fresh directories, alternating rounds,
 /// medians, a readable table and the last-line JSON.

@@ -1,5 +1,4 @@
 import SyncCore
-import SyncTesting
 
 /// Deterministic ten-field check-ins, the rows every write benchmark uses.
 struct CheckinSamples {

@@ -2,7 +2,6 @@ import Foundation
 import GRDB
 import SyncCore
 import SyncStore
-import SyncTesting
 import YongaiDomain
 
 /// Stations and check-ins for the sync benchmarks, deterministic by seed.
