@@ -5,7 +5,7 @@ public enum ClientMessage: Sendable, Hashable {
     /// First message of every connection: who is speaking and where its pull stopped.
     case hello(Hello)
     /// Record states the client holds and the daemon may not.
-    case push(id: RequestID, records: [WireRecord])
+    case push(id: RequestID, records: [KeyedRecord])
     /// Changes after `cursor` in the client's scope, at most `limit`.
     case pull(id: RequestID, cursor: Int64, limit: Int?)
     /// Stream every change after `cursor` as it lands.

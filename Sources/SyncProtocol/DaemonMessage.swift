@@ -5,7 +5,7 @@ public enum DaemonMessage: Sendable, Hashable {
     case welcome(Welcome)
     case pushed(PushResult)
     /// A batch of changes: the reply to a pull (with its id), or a live batch (id nil).
-    case changes(id: RequestID?, records: [WireRecord], cursor: Int64, more: Bool)
+    case changes(id: RequestID?, records: [KeyedRecord], cursor: Int64, more: Bool)
     case subscribed(id: RequestID, cursor: Int64)
     case pong(id: RequestID)
     case error(ProtocolError)

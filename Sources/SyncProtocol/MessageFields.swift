@@ -91,14 +91,14 @@ struct MessageFields {
         return elements
     }
 
-    func records(_ key: String, maximum: Int) throws(ProtocolError) -> [WireRecord] {
+    func records(_ key: String, maximum: Int) throws(ProtocolError) -> [KeyedRecord] {
         if let rawRecords {
             guard rawRecords.count <= maximum else { throw tooMany(rawRecords.count, maximum) }
-            var records: [WireRecord] = []
+            var records: [KeyedRecord] = []
             records.reserveCapacity(rawRecords.count)
             for (index, raw) in rawRecords.enumerated() {
                 do {
-                    records.append(try WireRecord(raw: raw))
+                    records.append(try KeyedRecord(raw: raw))
                 } catch {
                     throw invalid("\(type).\(key)[\(index)]: \(error.message)")
                 }
@@ -107,11 +107,11 @@ struct MessageFields {
         }
         let elements = try array(key)
         guard elements.count <= maximum else { throw tooMany(elements.count, maximum) }
-        var records: [WireRecord] = []
+        var records: [KeyedRecord] = []
         records.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {
             do {
-                records.append(try WireRecord(json: element))
+                records.append(try KeyedRecord(json: element))
             } catch {
                 throw invalid("\(type).\(key)[\(index)]: \(error.message)")
             }

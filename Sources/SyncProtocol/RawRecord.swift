@@ -23,7 +23,7 @@ struct RawRecord {
 
     /// Reads the shape from a parsed JSON value, with the protocol's error for each fault.
     init(json: JSONValue) throws(ProtocolError) {
-        guard case .object(let members) = json else { throw WireRecord.invalid("a record must be an object") }
+        guard case .object(let members) = json else { throw KeyedRecord.invalid("a record must be an object") }
         var seen = (collection: false, key: false, context: false, fields: false)
         for member in members {
             switch (member.key, member.value) {
@@ -38,7 +38,7 @@ struct RawRecord {
                 for element in elements {
                     guard case .array(let pair) = element, pair.count == 2, case .string(let name) = pair[0],
                         case .integer(let counter) = pair[1]
-                    else { throw WireRecord.invalid("ctx entries are [replica, counter > 0]") }
+                    else { throw KeyedRecord.invalid("ctx entries are [replica, counter > 0]") }
                     context.append((name, counter))
                 }
             case ("d", .array(let elements)):
@@ -50,31 +50,31 @@ struct RawRecord {
                         var values: [(Stamp, FieldValue)] = []
                         for element in list {
                             guard case .array(let tuple) = element, tuple.count == 5 else {
-                                throw WireRecord.invalid(
+                                throw KeyedRecord.invalid(
                                     "field \(field.key) values are [replica index, counter, wall, logical, value]")
                             }
-                            values.append((try Self.stamp(Array(tuple[0..<4])), try WireRecord.fieldValue(tuple[4])))
+                            values.append((try Self.stamp(Array(tuple[0..<4])), try KeyedRecord.fieldValue(tuple[4])))
                         }
                         fields.append((field.key, .list(values)))
                     } else {
-                        fields.append((field.key, .bare(try WireRecord.fieldValue(field.value))))
+                        fields.append((field.key, .bare(try KeyedRecord.fieldValue(field.value))))
                     }
                 }
             case ("c", _), ("k", _), ("ctx", _), ("d", _), ("f", _):
-                throw WireRecord.invalid("record member \(member.key) has the wrong type (\(member.value.typeName))")
+                throw KeyedRecord.invalid("record member \(member.key) has the wrong type (\(member.value.typeName))")
             default:
-                throw WireRecord.invalid("records have no member \(member.key.debugDescription)")
+                throw KeyedRecord.invalid("records have no member \(member.key.debugDescription)")
             }
         }
         guard seen.collection, seen.key, seen.context, seen.fields else {
-            throw WireRecord.invalid("a record needs c, k, ctx and f")
+            throw KeyedRecord.invalid("a record needs c, k, ctx and f")
         }
     }
 
     private static func stamp(_ items: [JSONValue]) throws(ProtocolError) -> Stamp {
         guard items.count == 4, case .integer(let index) = items[0], case .integer(let counter) = items[1],
             case .integer(let wall) = items[2], case .integer(let logical) = items[3]
-        else { throw WireRecord.invalid("a dot is [replica index, counter > 0, wall ms, logical 0-65535]") }
+        else { throw KeyedRecord.invalid("a dot is [replica index, counter > 0, wall ms, logical 0-65535]") }
         return (index, counter, wall, logical)
     }
 }

@@ -7,7 +7,7 @@ public protocol AccessPolicy: Sendable {
     /// `stored` is the state the daemon holds for the record (nil for a new one). The engine
     /// asks once per author of the writes a push adds, with that author's principal.
     func refusal(
-        toWrite record: RemoteRecord, stored: RecordState?, changing fields: Set<String>, by principal: Principal
+        toWrite record: KeyedRecord, stored: RecordState?, changing fields: Set<String>, by principal: Principal
     )
         -> AccessRefusal?
 
@@ -31,7 +31,7 @@ public struct OpenAccess: AccessPolicy {
     public init() {}
 
     public func refusal(
-        toWrite record: RemoteRecord, stored: RecordState?, changing fields: Set<String>, by principal: Principal
+        toWrite record: KeyedRecord, stored: RecordState?, changing fields: Set<String>, by principal: Principal
     ) -> AccessRefusal? {
         nil
     }

@@ -74,7 +74,7 @@ public final class ClientSession {
     private var awaiting: RequestID?
     private var pullCursor: Int64 = 0
     /// A pulled batch whose merge waits for `finishPendingWork()`.
-    private var deferredMerge: (records: [WireRecord], cursor: Int64)?
+    private var deferredMerge: (records: [KeyedRecord], cursor: Int64)?
     public private(set) var report = SyncReport()
 
     public init(store: SyncStore, configuration: Configuration) {
@@ -181,7 +181,7 @@ public final class ClientSession {
         if configuration.defects.contains(.pushDoneOnSend) {
             try storeCall { try store.setCursor(pushCursorName, to: batch.nextCursor) }
         }
-        let records = batch.changes.map { WireRecord(collection: $0.collection, key: $0.key, state: $0.state) }
+        let records = batch.changes.map(\.record)
         report.sent += records.count
         return [.send(.push(id: makeID(), records: records))]
     }
@@ -206,14 +206,13 @@ public final class ClientSession {
         .send(.pull(id: makeID(), cursor: pullCursor, limit: batchSize))
     }
 
-    private func merge(_ records: [WireRecord], cursor: Int64) throws(SessionError) -> [Event] {
-        let remote = records.map { RemoteRecord(collection: $0.collection, key: $0.key, state: $0.state) }
+    private func merge(_ records: [KeyedRecord], cursor: Int64) throws(SessionError) -> [Event] {
         let summary = try storeCall {
             if configuration.defects.contains(.cursorBeforeData) {
                 try store.setCursor(pullCursorName, to: cursor)
-                return try store.merge(remote, echoCursor: pushCursorName)
+                return try store.merge(records, echoCursor: pushCursorName)
             }
-            return try store.merge(remote, cursor: (pullCursorName, cursor), echoCursor: pushCursorName)
+            return try store.merge(records, cursor: (pullCursorName, cursor), echoCursor: pushCursorName)
         }
         pullCursor = cursor
         if !summary.clashes.isEmpty {
@@ -235,7 +234,7 @@ public final class ClientSession {
 
     /// A refused record is settled once the daemon holds everything this store holds of it
     /// (its author pushed the writes again, say): its flag goes.
-    private func clearSettledRefusals(_ records: [WireRecord]) throws(SessionError) {
+    private func clearSettledRefusals(_ records: [KeyedRecord]) throws(SessionError) {
         let flagged = try storeCall { try store.refusals() }
         guard !flagged.isEmpty else { return }
         let keys = Set(flagged.map { "\($0.collection)/\($0.key)" })

@@ -146,7 +146,7 @@ public final class DaemonSession {
     /// Checks each author's writes in a pushed record against that author's rights: the
     /// pusher's own against its token's principal, others' (passed along after a restore)
     /// against the principal their replica was bound to when it first synced.
-    private func authorize(_ record: RemoteRecord, stored: RecordState?, pusher: Principal) throws(StoreError)
+    private func authorize(_ record: KeyedRecord, stored: RecordState?, pusher: Principal) throws(StoreError)
         -> AccessRefusal?
     {
         for (author, fields) in PushedChanges(record: record.state, stored: stored).byAuthor {
@@ -170,15 +170,14 @@ public final class DaemonSession {
 
     /// Checks every record (schema, access, immutability), merges the rest in one
     /// transaction, and reports each refusal by its index.
-    private func push(id: RequestID, records: [WireRecord], reader: ScopedReader) throws -> Output {
+    private func push(id: RequestID, records: [KeyedRecord], reader: ScopedReader) throws -> Output {
         var refused: [DaemonMessage.Refusal] = []
-        var accepted: [RemoteRecord] = []
+        var accepted: [KeyedRecord] = []
         var acceptedIndexes: [Int] = []
-        for (index, wire) in records.enumerated() {
-            let record = RemoteRecord(collection: wire.collection, key: wire.key, state: wire.state)
+        for (index, record) in records.enumerated() {
             func refuse(_ code: String, _ message: String) {
                 refused.append(
-                    .init(index: index, collection: wire.collection, key: wire.key, code: code, message: message))
+                    .init(index: index, collection: record.collection, key: record.key, code: code, message: message))
             }
             do {
                 try store.validate(record)

@@ -17,13 +17,13 @@ public struct ScopedReader: Sendable {
 
     /// The next batch of changes after `cursor` in scope, as wire records.
     public func batch(after cursor: Int64, limit: Int) throws(StoreError) -> (
-        records: [WireRecord], cursor: Int64, more: Bool
+        records: [KeyedRecord], cursor: Int64, more: Bool
     ) {
         let policy = policy
         let principal = principal
         let batch = try store.changes(after: cursor, limit: limit) { policy.mayRead($0, by: principal) }
         return (
-            batch.changes.map { WireRecord(collection: $0.collection, key: $0.key, state: $0.state) }, batch.nextCursor,
+            batch.changes.map(\.record), batch.nextCursor,
             batch.hasMore
         )
     }

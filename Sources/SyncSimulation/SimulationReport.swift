@@ -48,14 +48,14 @@ public struct SimulationReport: Sendable {
         var hash = FNV1a()
         for change in changes {
             var writer = JSONWriter()
-            WireRecord(collection: change.collection, key: change.key, state: change.state).write(to: &writer)
+            KeyedRecord(collection: change.collection, key: change.key, state: change.state).write(to: &writer)
             hash.add(writer.bytes)
         }
         for device in simulation.devices {
             hash.add(Array(device.name.utf8))
             for change in try device.store.changes(after: 0, limit: Int.max / 2).changes {
                 var writer = JSONWriter()
-                WireRecord(collection: change.collection, key: change.key, state: change.state).write(to: &writer)
+                KeyedRecord(collection: change.collection, key: change.key, state: change.state).write(to: &writer)
                 hash.add(writer.bytes)
             }
         }

@@ -15,7 +15,7 @@ public struct RecordChange: Sendable, Hashable {
     }
 
     /// The change as a record to merge elsewhere.
-    public var remoteRecord: RemoteRecord { RemoteRecord(collection: collection, key: key, state: state) }
+    public var record: KeyedRecord { KeyedRecord(collection: collection, key: key, state: state) }
 }
 
 /// A batch of changes after a cursor, in sequence order.

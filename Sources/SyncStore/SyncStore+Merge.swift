@@ -3,7 +3,7 @@ import SyncCore
 
 extension SyncStore {
     /// Checks that a remote record fits the schema, so it can be refused before any write.
-    public func validate(_ record: RemoteRecord) throws(StoreError) {
+    public func validate(_ record: KeyedRecord) throws(StoreError) {
         let schema = try table(record.collection).schema
         do {
             try schema.validateKey(record.key)
@@ -25,7 +25,7 @@ extension SyncStore {
     ///   the merged changes too, so they are not sent back.
     @discardableResult
     public func merge(
-        _ records: [RemoteRecord], cursor: (name: String, value: Int64)? = nil, echoCursor: String? = nil
+        _ records: [KeyedRecord], cursor: (name: String, value: Int64)? = nil, echoCursor: String? = nil
     ) throws(StoreError) -> MergeSummary {
         for record in records { try validate(record) }
         return try transaction { db in
@@ -101,7 +101,7 @@ extension SyncStore {
 
     /// With a dot registry, records each new dot's record and reports a dot already
     /// registered to another record: the same write id used twice.
-    private func registerDots(of record: RemoteRecord, in storage: RecordStorage) throws -> (StoreError, Dot)? {
+    private func registerDots(of record: KeyedRecord, in storage: RecordStorage) throws -> (StoreError, Dot)? {
         guard registersDots else { return nil }
         let insert = try storage.db.cachedStatement(
             sql: "INSERT INTO _sync_dots (replica, counter, collection, key) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
@@ -132,7 +132,7 @@ extension SyncStore {
 
     /// A write in `record` by a clashed replica that this store has not seen.
     private static func unseenWrite(
-        in record: RemoteRecord, from clashed: Set<String>, storage: RecordStorage, table: CollectionTable
+        in record: KeyedRecord, from clashed: Set<String>, storage: RecordStorage, table: CollectionTable
     ) throws -> ReplicaID? {
         let suspects = record.state.fields.lazy.flatMap(\.register.values).filter {
             clashed.contains($0.dot.replica.rawValue)
@@ -142,14 +142,14 @@ extension SyncStore {
         return suspects.first { !stored.state.context.covers($0.dot) }?.dot.replica
     }
 
-    private static func clashedReplicaError(_ record: RemoteRecord, _ replica: ReplicaID) -> StoreError {
+    private static func clashedReplicaError(_ record: KeyedRecord, _ replica: ReplicaID) -> StoreError {
         StoreError(
             .replicaClash,
             "\(record.collection) \(record.key) carries a new write of replica \(replica), which two devices were caught sharing; give one of them a new store"
         )
     }
 
-    private static func clashError(_ record: RemoteRecord, _ dot: Dot) -> StoreError {
+    private static func clashError(_ record: KeyedRecord, _ dot: Dot) -> StoreError {
         StoreError(
             .replicaClash,
             "write \(dot) of \(record.collection) \(record.key) was made with different content elsewhere: two devices use replica id \(dot.replica)"

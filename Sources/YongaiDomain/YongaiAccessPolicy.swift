@@ -38,7 +38,7 @@ public struct YongaiAccessPolicy: AccessPolicy {
     }
 
     public func refusal(
-        toWrite record: RemoteRecord, stored: RecordState?, changing changed: Set<String>, by principal: Principal
+        toWrite record: KeyedRecord, stored: RecordState?, changing changed: Set<String>, by principal: Principal
     ) -> AccessRefusal? {
         guard let role = Role(rawValue: principal.role) else {
             return AccessRefusal("role \(principal.role) may not write")

@@ -19,7 +19,7 @@ struct MergeApplyBenchmark {
                 }
             }
         }
-        let remote = try source.changes(after: 0, limit: options.records).changes.map(\.remoteRecord)
+        let remote = try source.changes(after: 0, limit: options.records).changes.map(\.record)
         let times = try run.alternate { directory in
             let store = try SyncStore(.file(directory + "/store.sqlite"), schema: options.schema)
             let seconds = try BenchmarkRun.time {

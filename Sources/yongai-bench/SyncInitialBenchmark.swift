@@ -154,7 +154,7 @@ struct BenchmarkDaemon {
         var bytes = 0
         while true {
             let page = try daemon.store.changes(after: cursor, limit: batch)
-            let records = page.changes.map { WireRecord(collection: $0.collection, key: $0.key, state: $0.state) }
+            let records = page.changes.map(\.record)
             bytes +=
                 DaemonMessage.changes(id: .integer(1), records: records, cursor: page.nextCursor, more: page.hasMore)
                 .line().count

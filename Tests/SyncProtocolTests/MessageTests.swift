@@ -16,11 +16,11 @@ import Testing
         }.get()
     }
 
-    static func randomRecords(seed: UInt64) -> [WireRecord] {
+    static func randomRecords(seed: UInt64) -> [KeyedRecord] {
         var rng = SplitMix64(seed: seed)
         let history = RandomHistory(replicaCount: 3, operations: 30, using: &rng)
         return history.snapshots.filter(\.exists).enumerated().map {
-            WireRecord(collection: "things", key: "k\($0.offset)", state: $0.element)
+            KeyedRecord(collection: "things", key: "k\($0.offset)", state: $0.element)
         }
     }
 
@@ -135,7 +135,7 @@ import Testing
         ]
         for record in bad {
             #expect(throws: ProtocolError.self, "\(record)") {
-                try WireRecord(json: try JSONParser.parse(record))
+                try KeyedRecord(json: try JSONParser.parse(record))
             }
         }
     }

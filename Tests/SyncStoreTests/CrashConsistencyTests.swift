@@ -68,7 +68,7 @@ import YongaiDomain
         }
     }
 
-    static func remoteRecords() throws -> [RemoteRecord] {
+    static func remoteRecords() throws -> [KeyedRecord] {
         let source = try SyncStore(
             .inMemory, schema: YongaiCollections.schema, clock: FixedClock(millis: 1_764_000_100_000))
         try source.write { transaction in
@@ -77,7 +77,7 @@ import YongaiDomain
             }
             try transaction.put("stations", key: "st-1", Samples.station("Renamed", status: "closed"))
         }
-        return try source.allChanges().map(\.remoteRecord)
+        return try source.allChanges().map(\.record)
     }
 
     func runFaultSweep(sticky: Bool, operation: (SyncStore) throws -> Void) throws -> (points: Int, committed: Int) {

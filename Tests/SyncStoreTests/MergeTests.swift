@@ -90,15 +90,15 @@ import YongaiDomain
         let source = try StoreFixture()
         let target = try StoreFixture()
         try source.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
-        let good = try source.store.allChanges()[0].remoteRecord
+        let good = try source.store.allChanges()[0].record
         var bad = RecordState()
         bad.put(
             [("status", .text("exploded"))], dot: Dot(replica: ReplicaID(unchecked: "x"), counter: 1),
             timestamp: HybridTimestamp(wallMillis: 1, logical: 0))
-        let cases: [(RemoteRecord, String)] = [
-            (RemoteRecord(collection: "stations", key: "st-2", state: bad), "invalid_value"),
-            (RemoteRecord(collection: "parking", key: "p", state: good.state), "unknown_collection"),
-            (RemoteRecord(collection: "stations", key: "", state: good.state), "invalid_key"),
+        let cases: [(KeyedRecord, String)] = [
+            (KeyedRecord(collection: "stations", key: "st-2", state: bad), "invalid_value"),
+            (KeyedRecord(collection: "parking", key: "p", state: good.state), "unknown_collection"),
+            (KeyedRecord(collection: "stations", key: "", state: good.state), "invalid_key"),
         ]
         for (record, code) in cases {
             let error = #expect(throws: StoreError.self) {
@@ -115,7 +115,7 @@ import YongaiDomain
         let source = try StoreFixture()
         let target = try StoreFixture()
         try source.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
-        try target.store.merge(source.store.allChanges().map(\.remoteRecord), cursor: (name: "daemon.pull", value: 1))
+        try target.store.merge(source.store.allChanges().map(\.record), cursor: (name: "daemon.pull", value: 1))
         #expect(try target.store.cursor(named: "daemon.pull") == 1)
     }
 

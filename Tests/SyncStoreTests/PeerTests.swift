@@ -62,13 +62,13 @@ import YongaiDomain
         let device = try StoreFixture()
         let daemon = try StoreFixture()
         try daemon.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
-        try device.store.merge(daemon.store.allChanges().map(\.remoteRecord), echoCursor: "push")
+        try device.store.merge(daemon.store.allChanges().map(\.record), echoCursor: "push")
         #expect(try device.store.cursor(named: "push") == device.store.latestSeq())
 
         try device.store.write { try $0.put("checkins", key: "mine", Samples.checkin()) }
         let pending = try device.store.cursor(named: "push")
         try daemon.store.write { try $0.put("stations", key: "st-2", Samples.station()) }
-        try device.store.merge(daemon.store.allChanges().map(\.remoteRecord), echoCursor: "push")
+        try device.store.merge(daemon.store.allChanges().map(\.record), echoCursor: "push")
         #expect(try device.store.cursor(named: "push") == pending)
     }
 }

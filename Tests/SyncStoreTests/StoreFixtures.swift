@@ -75,7 +75,7 @@ extension SyncStore {
     /// Merges everything `other` holds.
     @discardableResult
     func pull(from other: SyncStore) throws -> MergeSummary {
-        try merge(other.allChanges().map(\.remoteRecord))
+        try merge(other.allChanges().map(\.record))
     }
 
     /// A row of a materialized table, by plain SQL.

@@ -1,23 +1,13 @@
 import SyncCore
 
-/// A record state as it travels: collection, key and the full replicated state.
+/// How a record state travels: collection, key and the full replicated state.
 ///
 /// JSON form: `{"c": collection, "k": key, "ctx": [[replica, counter], ...],
 /// "d": [replica index, counter, wall ms, logical], "f": {field: value or siblings}}`.
 /// A field whose one value was written by the default dot `d` is the bare value; any other
 /// field is a list of `[replica index, counter, wall ms, logical, value]`, sorted by dot.
 /// Replica indexes point into `ctx`. Reals carry a fraction or exponent; integers do not.
-public struct WireRecord: Sendable, Hashable {
-    public let collection: String
-    public let key: String
-    public let state: RecordState
-
-    public init(collection: String, key: String, state: RecordState) {
-        self.collection = collection
-        self.key = key
-        self.state = state
-    }
-
+extension KeyedRecord {
     /// Writes the record as JSON.
     public func write(to writer: inout JSONWriter) {
         let entries = state.context.entries
@@ -38,7 +28,7 @@ public struct WireRecord: Sendable, Hashable {
         let base = state.register(of: RecordState.deletedField)?.single ?? state.fields.first?.register.values[0]
         if let base {
             writer.raw(",\"d\":")
-            WireRecord.writeStamp(base, entries, closing: true, to: &writer)
+            KeyedRecord.writeStamp(base, entries, closing: true, to: &writer)
         }
         writer.raw(",\"f\":{")
         for (index, field) in state.fields.enumerated() {
@@ -47,15 +37,15 @@ public struct WireRecord: Sendable, Hashable {
             writer.raw(UInt8(ascii: ":"))
             if let single = field.register.single, let base, single.dot == base.dot, single.timestamp == base.timestamp
             {
-                WireRecord.writeValue(single.value, to: &writer)
+                KeyedRecord.writeValue(single.value, to: &writer)
                 continue
             }
             writer.raw(UInt8(ascii: "["))
             for (valueIndex, value) in field.register.values.enumerated() {
                 if valueIndex > 0 { writer.raw(UInt8(ascii: ",")) }
-                WireRecord.writeStamp(value, entries, closing: false, to: &writer)
+                KeyedRecord.writeStamp(value, entries, closing: false, to: &writer)
                 writer.raw(UInt8(ascii: ","))
-                WireRecord.writeValue(value.value, to: &writer)
+                KeyedRecord.writeValue(value.value, to: &writer)
                 writer.raw(UInt8(ascii: "]"))
             }
             writer.raw(UInt8(ascii: "]"))
@@ -94,6 +84,7 @@ public struct WireRecord: Sendable, Hashable {
 
     /// Checks a record read from the wire and builds its state.
     init(raw: RawRecord) throws(ProtocolError) {
+        var state: RecordState
         var entries: [VersionVector.Entry] = []
         entries.reserveCapacity(raw.context.count)
         for (name, counter) in raw.context {
@@ -138,8 +129,7 @@ public struct WireRecord: Sendable, Hashable {
         } catch {
             throw Self.invalid(error.message)
         }
-        collection = raw.collection
-        key = raw.key
+        self.init(collection: raw.collection, key: raw.key, state: state)
     }
 
     private static func stamp(_ stamp: RawRecord.Stamp, _ entries: [VersionVector.Entry]) throws(ProtocolError)

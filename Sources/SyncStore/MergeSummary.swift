@@ -1,18 +1,5 @@
 import SyncCore
 
-/// A record state received from another replica, to be merged.
-public struct RemoteRecord: Sendable, Hashable {
-    public let collection: String
-    public let key: String
-    public let state: RecordState
-
-    public init(collection: String, key: String, state: RecordState) {
-        self.collection = collection
-        self.key = key
-        self.state = state
-    }
-}
-
 /// What one merge batch did.
 public struct MergeSummary: Sendable {
     /// Records this store had never seen.
