@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SyncSession", targets: ["SyncSession"]),
         .library(name: "YongaiDomain", targets: ["YongaiDomain"]),
         .executable(name: "yongai-syncd", targets: ["yongai-syncd"]),
+        .executable(name: "yongai", targets: ["yongai"]),
         .executable(name: "yongai-sim", targets: ["yongai-sim"]),
         .executable(name: "yongai-bench", targets: ["yongai-bench"]),
     ],
@@ -89,6 +90,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The device side shared by the rider CLI and the station agent: home, settings, queries, output.
+        .target(
+            name: "YongaiApp",
+            dependencies: [
+                "SyncCore", "SyncStore", "SyncProtocol", "SyncSession", "YongaiDomain",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "yongai",
+            dependencies: [
+                "SyncCore", "SyncStore", "SyncSession", "SyncClient", "YongaiApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "yongai-sim",
             dependencies: ["SyncSimulation", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -112,6 +129,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "YongaiCLITests", dependencies: ["SyncTesting", "SyncProtocol"]),
         .testTarget(name: "SyncSimulationTests", dependencies: ["SyncSimulation", "SyncSession", "SyncStore"]),
         .testTarget(
             name: "SyncSessionTests",

@@ -1,0 +1,22 @@
+import Foundation
+import SyncProtocol
+
+/// What a daemon token says about its holder, read without the daemon's secret (the daemon
+/// checks the signature; the device only needs to know whom it speaks for).
+public struct TokenClaims: Sendable, Equatable {
+    public let role: String
+    public let subject: String
+
+    public init(token: String) throws {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        var base64 = parts.count == 3 ? String(parts[1]) : ""
+        base64 = base64.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard parts.count == 3, parts[0] == "yat1", let payload = Data(base64Encoded: base64),
+            let json = try? JSONParser.parse(Array(payload)), case .string(let role)? = json["role"],
+            case .string(let subject)? = json["sub"]
+        else { throw CLIError("the token is not a Yong'ai token (ask the daemon's operator for yongai-syncd token)") }
+        self.role = role
+        self.subject = subject
+    }
+}
