@@ -45,7 +45,7 @@ public struct StationSearch: Sendable {
                 db,
                 sql:
                     "SELECT id, kind, name, district, status, free_chargers, meals_left, lat, lon FROM stations \(filter) ORDER BY id",
-                arguments: StatementArguments(arguments) ?? [])
+                arguments: StatementArguments(arguments))
         }
         var hits = rows.map { row in
             Hit(
