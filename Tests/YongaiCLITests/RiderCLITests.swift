@@ -69,7 +69,9 @@ import Testing
 
         // Back online: the check-in reaches the daemon.
         let again = try DaemonProcess(dataDirectory: data)
-        #expect(try Self.yongai(["--home", home, "init", "--server", "127.0.0.1:\(again.port)", "--token", token]).status == 0)
+        #expect(
+            try Self.yongai(["--home", home, "init", "--server", "127.0.0.1:\(again.port)", "--token", token]).status
+                == 0)
         let resync = try Self.yongai(["--home", home, "sync"])
         #expect(resync.status == 0 && resync.output.contains("sent 1"))
         let checkins = try Self.yongai(["--home", home, "checkins", "--json"]).output.split(separator: "\n")
