@@ -101,8 +101,9 @@ let package = Package(
         .executableTarget(
             name: "yongai",
             dependencies: [
-                "SyncCore", "SyncStore", "SyncSession", "SyncClient", "YongaiApp",
+                "SyncCore", "SyncStore", "SyncSession", "SyncClient", "SyncProtocol", "YongaiApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

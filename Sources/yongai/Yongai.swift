@@ -21,7 +21,8 @@ struct Yongai: AsyncParsableCommand {
             collection, key, field, values [{value, replica, counter, hlc}], winner.
             """,
         subcommands: [
-            Init.self, Stations.self, Checkin.self, Checkins.self, Sync.self, Status.self, Conflicts.self, Resolve.self,
+            Init.self, Stations.self, Checkin.self, Checkins.self, Appeal.self, Sync.self, Status.self, Conflicts.self,
+            Resolve.self,
         ])
 
     @OptionGroup var home: HomeOption

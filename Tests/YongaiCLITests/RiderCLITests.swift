@@ -83,6 +83,53 @@ import Testing
         #expect(again.stop() == 0)
     }
 
+    /// A rider files an appeal offline; the hotline works it; the rider rates it.
+    @Test func anAppealGoesFromTheRiderToTheHotlineAndBack() throws {
+        let directory = TemporaryDirectory("cli-appeals")
+        defer { directory.remove() }
+        let data = directory.file("daemon")
+        let rider = directory.file("rider")
+        let desk = directory.file("desk")
+        let daemon = try DaemonProcess(dataDirectory: data)
+        let server = "127.0.0.1:\(daemon.port)"
+        #expect(
+            try Self.yongai([
+                "--home", rider, "init", "--server", server, "--token", daemon.token(role: "rider", subject: "r-7"),
+            ]).status == 0)
+        #expect(
+            try Self.yongai([
+                "--home", desk, "init", "--server", server, "--token", daemon.token(role: "staff", subject: "desk"),
+            ]).status == 0)
+        #expect(
+            try Self.yongai(["--home", rider, "appeal", "file", "--category", "wages", "--text", "Unpaid for 3 weeks"])
+                .status == 0)
+        #expect(try Self.yongai(["--home", rider, "sync"]).status == 0)
+        #expect(try Self.yongai(["--home", desk, "sync"]).status == 0)
+        let listed = try Self.yongai(["--home", desk, "appeal", "list", "--all", "--json"]).output
+        let appeal = try JSONParser.parse(String(listed.split(separator: "\n").first ?? ""))
+        guard case .string(let id)? = appeal["id"] else {
+            Issue.record("the hotline does not see the appeal: \(listed)")
+            return
+        }
+        #expect(appeal["status"] == .string("filed") && appeal["rider_id"] == .string("r-7"))
+        let notStaff = try Self.yongai(["--home", rider, "appeal", "update", id, "--status", "closed"])
+        #expect(notStaff.status == 1 && notStaff.error == "yongai: only the hotline (a staff token) updates appeals\n")
+        #expect(
+            try Self.yongai(["--home", desk, "appeal", "update", id, "--status", "resolved", "--resolution", "paid"])
+                .status == 0)
+        #expect(try Self.yongai(["--home", desk, "sync"]).status == 0)
+        #expect(try Self.yongai(["--home", rider, "sync"]).status == 0)
+        let badScore = try Self.yongai(["--home", rider, "appeal", "rate", id, "--score", "6"])
+        #expect(badScore.status == 1 && badScore.error == "yongai: bad score 6: rate from 1 to 5\n")
+        #expect(try Self.yongai(["--home", rider, "appeal", "rate", id, "--score", "5"]).status == 0)
+        #expect(try Self.yongai(["--home", rider, "sync"]).status == 0)
+        #expect(try Self.yongai(["--home", desk, "sync"]).status == 0)
+        let shown = try JSONParser.parse(try Self.yongai(["--home", desk, "appeal", "show", id, "--json"]).output)
+        #expect(shown["status"] == .string("resolved") && shown["resolution"] == .string("paid"))
+        #expect(shown["satisfaction"] == .integer(5))
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func errorsAreOneLineWithAnExitCode() throws {
         let directory = TemporaryDirectory("cli-errors")
         defer { directory.remove() }
