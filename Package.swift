@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "YongaiDomain", targets: ["YongaiDomain"]),
         .executable(name: "yongai-syncd", targets: ["yongai-syncd"]),
         .executable(name: "yongai", targets: ["yongai"]),
+        .executable(name: "yongai-station", targets: ["yongai-station"]),
         .executable(name: "yongai-sim", targets: ["yongai-sim"]),
         .executable(name: "yongai-bench", targets: ["yongai-bench"]),
     ],
@@ -105,6 +106,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "yongai-station",
+            dependencies: [
+                "SyncCore", "SyncStore", "SyncSession", "SyncClient", "YongaiApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

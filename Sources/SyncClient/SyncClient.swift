@@ -87,18 +87,44 @@ public final class SyncClient: Sendable {
             }
             try await absorb(try await pool.runIfActive { try session.value.start() })
             if let report, !subscribe { return report }
-            for try await frame in inbound {
-                let events = try await pool.runIfActive {
-                    let message = try frame.withUnsafeReadableBytes { buffer in
-                        try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
+            // Daemon lines and, when live, a tick to push local writes made meanwhile: one
+            // queue, so the session sees one thing at a time.
+            let (inputs, feed) = AsyncThrowingStream<ByteBuffer?, any Error>.makeStream()
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        for try await frame in inbound { feed.yield(frame) }
+                        feed.finish(throwing: SessionError(code: "disconnected", "the daemon closed the connection"))
+                    } catch {
+                        feed.finish(throwing: error)
                     }
-                    return try session.value.receive(message)
                 }
-                try await absorb(events)
-                try await absorb(try await pool.runIfActive { try session.value.finishPendingWork() })
-                if let report, !subscribe { return report }
+                if subscribe {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: .milliseconds(500))
+                            feed.yield(nil)
+                        }
+                    }
+                }
+                defer { group.cancelAll() }
+                for try await input in inputs {
+                    guard let frame = input else {
+                        try await absorb(try await pool.runIfActive { try session.value.pushIfPending() })
+                        continue
+                    }
+                    let events = try await pool.runIfActive {
+                        let message = try frame.withUnsafeReadableBytes { buffer in
+                            try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
+                        }
+                        return try session.value.receive(message)
+                    }
+                    try await absorb(events)
+                    try await absorb(try await pool.runIfActive { try session.value.finishPendingWork() })
+                    if let report, !subscribe { return report }
+                }
+                throw SessionError(code: "disconnected", "the daemon closed the connection")
             }
-            throw SessionError(code: "disconnected", "the daemon closed the connection")
         }
     }
 }

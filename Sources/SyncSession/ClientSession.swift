@@ -73,6 +73,8 @@ public final class ClientSession {
     /// The request whose reply is awaited; replies to anything else are stale duplicates.
     private var awaiting: RequestID?
     private var pullCursor: Int64 = 0
+    /// Local changes are being pushed from the live phase, which it returns to afterwards.
+    private var pushingWhileLive = false
     /// A pulled batch whose merge waits for `finishPendingWork()`.
     private var deferredMerge: (records: [KeyedRecord], cursor: Int64)?
     public private(set) var report = SyncReport()
@@ -132,7 +134,8 @@ public final class ClientSession {
             phase = .live
             return [.caughtUp(report)]
         case (.subscribing, .changes(nil, let records, let cursor, _)),
-            (.live, .changes(nil, let records, let cursor, _)):
+            (.live, .changes(nil, let records, let cursor, _)),
+            (.pushing, .changes(nil, let records, let cursor, _)):
             return try merge(records, cursor: cursor)
         case (_, .pong):
             return []
@@ -140,6 +143,16 @@ public final class ClientSession {
             phase = .done
             throw SessionError(code: "unexpected_message", "the daemon sent \(message) out of turn")
         }
+    }
+
+    /// While live, pushes local changes made since (a kiosk command beside a running agent);
+    /// nothing when there are none or the session is busy.
+    public func pushIfPending() throws(SessionError) -> [Event] {
+        guard case .live = phase else { return [] }
+        let pushCursor = try storeCall { try store.cursor(named: pushCursorName) }
+        guard try storeCall({ try store.latestSeq() }) > pushCursor else { return [] }
+        pushingWhileLive = true
+        return try pushNext()
     }
 
     /// Does the store work a `receive` left for after its messages were sent.
@@ -173,6 +186,12 @@ public final class ClientSession {
         guard !batch.changes.isEmpty else {
             if batch.nextCursor != pushCursor {
                 try storeCall { try store.setCursor(pushCursorName, to: batch.nextCursor) }
+            }
+            if pushingWhileLive {
+                // Live: the subscription brings whatever else changed; no pull needed.
+                pushingWhileLive = false
+                phase = .live
+                return []
             }
             phase = .pulling
             return [pullRequest()]

@@ -1,0 +1,88 @@
+import Foundation
+import SyncProtocol
+import SyncTesting
+import Testing
+
+/// The `yongai-station` binary beside a running agent, against the real daemon binary.
+@Suite struct StationCLITests {
+    static func station(_ arguments: [String]) throws -> RiderCLITests.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try DaemonProcess.product("yongai-station"))
+        process.arguments = arguments
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return .init(
+            status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+            error: String(decoding: err, as: UTF8.self))
+    }
+
+    @Test func kioskCommandsWorkBesideARunningAgentWhichSyncsThem() throws {
+        let directory = TemporaryDirectory("station")
+        defer { directory.remove() }
+        let data = directory.file("daemon")
+        let home = directory.file("kiosk")
+        try DaemonProcess.command(["import-stations", "--data", data, RiderCLITests.stations])
+        let daemon = try DaemonProcess(dataDirectory: data)
+        let token = try daemon.token(role: "station", subject: "st-002")
+        let wrong = try Self.station([
+            "--home", home, "init", "--station", "st-001", "--server", "127.0.0.1:\(daemon.port)", "--token", token,
+        ])
+        #expect(
+            wrong.status == 1
+                && wrong.error == "yongai-station: the token speaks for station st-002, not station st-001\n")
+        #expect(
+            try Self.station([
+                "--home", home, "init", "--station", "st-002", "--server", "127.0.0.1:\(daemon.port)", "--token", token,
+            ]).status == 0)
+
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: try DaemonProcess.product("yongai-station"))
+        agent.arguments = ["--home", home, "run"]
+        agent.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try agent.run()
+        // The agent's first sync brings the station down; then the kiosk edits it.
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = try Self.station(["--home", home, "show"]).status == 0
+            if !ready { usleep(100_000) }
+        }
+        #expect(ready)
+        #expect(try Self.station(["--home", home, "set", "--status", "full", "--free-chargers", "0"]).status == 0)
+        #expect(try Self.station(["--home", home, "checkin", "--rider", "r-7", "--purpose", "charge"]).status == 0)
+        // The running agent pushes them without being asked.
+        var pending: JSONValue?
+        for _ in 0..<100 where pending != .integer(0) {
+            usleep(100_000)
+            pending = try JSONParser.parse(try Self.station(["--home", home, "status", "--json"]).output)["pending"]
+        }
+        #expect(pending == .integer(0))
+        kill(agent.processIdentifier, SIGTERM)
+        agent.waitUntilExit()
+        #expect(agent.terminationStatus == 0)
+
+        // A rider sees the station's new state from the daemon.
+        let rider = directory.file("rider")
+        #expect(
+            try RiderCLITests.yongai([
+                "--home", rider, "init", "--server", "127.0.0.1:\(daemon.port)", "--token",
+                daemon.token(role: "rider", subject: "r-7"),
+            ]).status == 0)
+        #expect(try RiderCLITests.yongai(["--home", rider, "sync"]).status == 0)
+        let seen = try JSONParser.parse(
+            try RiderCLITests.yongai(["--home", rider, "stations", "--kind", "charging", "--json"]).output.split(
+                separator: "\n"
+            ).first.map(String.init) ?? "")
+        #expect(
+            seen["id"] == .string("st-002") && seen["status"] == .string("full") && seen["free_chargers"] == .integer(0)
+        )
+        let checkins = try RiderCLITests.yongai(["--home", rider, "checkins", "--json"]).output.split(separator: "\n")
+        #expect(checkins.count == 1)
+        #expect(daemon.stop() == 0)
+    }
+}
