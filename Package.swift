@@ -140,7 +140,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "YongaiCLITests", dependencies: ["SyncTesting", "SyncProtocol"]),
+        .testTarget(
+            name: "YongaiCLITests",
+            dependencies: ["SyncTesting", "SyncProtocol", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "SyncSimulationTests", dependencies: ["SyncSimulation", "SyncSession", "SyncStore"]),
         .testTarget(
             name: "SyncSessionTests",
