@@ -142,7 +142,10 @@ let package = Package(
         ),
         .testTarget(
             name: "YongaiCLITests",
-            dependencies: ["SyncTesting", "SyncProtocol", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "SyncTesting", "SyncProtocol", "SyncStore", "YongaiDomain",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(name: "SyncSimulationTests", dependencies: ["SyncSimulation", "SyncSession", "SyncStore"]),
         .testTarget(
