@@ -95,8 +95,8 @@ let package = Package(
         .target(
             name: "YongaiApp",
             dependencies: [
-                "SyncCore", "SyncStore", "SyncProtocol", "SyncSession", "YongaiDomain",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "SyncCore", "SyncStore", "SyncProtocol", "SyncSession", "SyncClient", "YongaiDomain",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

@@ -57,26 +57,41 @@ public final class DaemonProcess {
         }
     }
 
-    /// Runs `yongai-syncd` with `arguments` to completion (token, import-stations), returning
-    /// its standard output.
-    @discardableResult
-    public static func command(_ arguments: [String]) throws -> String {
+    /// What a finished run of a built product printed, and how it exited.
+    public struct Run: Sendable {
+        public let status: Int32
+        public let output: String
+        public let error: String
+    }
+
+    /// Runs the built product `name` with `arguments` to completion.
+    public static func run(_ name: String, _ arguments: [String]) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try product("yongai-syncd"))
+        process.executableURL = URL(fileURLWithPath: try product(name))
         process.arguments = arguments
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        return Run(
+            status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+            error: String(decoding: err, as: UTF8.self))
+    }
+
+    /// Runs `yongai-syncd` with `arguments` (token, import-stations), returning its standard
+    /// output; a failure throws with what it said.
+    @discardableResult
+    public static func command(_ arguments: [String]) throws -> String {
+        let result = try run("yongai-syncd", arguments)
+        guard result.status == 0 else {
             throw LineSocket.Failure(
-                description: "yongai-syncd \(arguments.joined(separator: " ")) failed: \(errorText)")
+                description: "yongai-syncd \(arguments.joined(separator: " ")) failed: \(result.error)")
         }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A token signed by this daemon's secret.

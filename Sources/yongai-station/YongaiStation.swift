@@ -44,35 +44,17 @@ extension StationCommand {
     }
 }
 
-/// Prints one readable line on standard error and leaves with the error's code.
+/// Runs a command body, turning any error into one line on standard error and an exit code.
 func running(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        var code: Int32 = 1
-        let message: String
-        switch error {
-        case let error as CLIError:
-            message = error.description
-            code = error.exitCode
-        case let error as StoreError: message = error.message
-        case let error as SessionError: message = error.message
-        default: message = "\(error)"
-        }
+        let (message, code) = CLIError.line(for: error)
         FileHandle.standardError.write(Data("yongai-station: \(message)\n".utf8))
         throw ExitCode(code)
     }
-}
-
-func client(_ store: SyncStore, _ settings: DeviceHome.Settings, logger: Logger) throws -> SyncClient {
-    guard let address = ClientConfiguration.address(settings.server) else {
-        throw CLIError("bad server address in the settings: run yongai-station init again")
-    }
-    return SyncClient(
-        store: store, configuration: .init(host: address.host, port: address.port, token: settings.token),
-        logger: logger)
 }
 
 struct Init: AsyncParsableCommand, StationCommand {
@@ -142,8 +124,8 @@ struct Run: AsyncParsableCommand, StationCommand {
             LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
             var logger = Logger(label: "yongai-station")
             logger[metadataKey: "station"] = "\(station)"
-            let agent = StationAgent(
-                client: try client(try device.openStore(), settings, logger: logger), logger: logger)
+            let client = try device.client(device.openStore(), settings, command: "yongai-station", logger: logger)
+            let agent = StationAgent(client: client, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
                     services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -167,17 +149,7 @@ struct Checkin: AsyncParsableCommand, StationCommand {
     func run() async throws {
         try await running {
             let (_, station) = try station()
-            let store = try device.openStore()
-            let now = SystemClock().nowMillis()
-            let key = "ci-\(store.replicaID)-\(now)"
-            try store.write { transaction in
-                try transaction.put(
-                    "checkins", key: key,
-                    [
-                        "rider_id": .text(rider), "station_id": .text(station), "purpose": .text(purpose),
-                        "at": .integer(now), "device": .text(store.replicaID.rawValue),
-                    ])
-            }
+            let key = try device.checkIn(rider: rider, station: station, purpose: purpose, into: device.openStore())
             print("checked in \(rider) at \(station) (\(purpose)) as \(key)")
         }
     }
@@ -263,24 +235,7 @@ struct Sync: AsyncParsableCommand, StationCommand {
     func run() async throws {
         try await running {
             let (settings, _) = try station()
-            let store = try device.openStore()
-            var logger = Logger(label: "yongai-station")
-            logger.logLevel = .warning
-            let report: ClientSession.SyncReport
-            do {
-                report = try await client(store, settings, logger: logger).sync()
-            } catch let error as SessionError {
-                throw CLIError("the daemon refused the sync: \(error.message)")
-            } catch let error as CLIError {
-                throw error
-            } catch {
-                let pending = try store.changeCount(after: store.cursor(named: "daemon.push"))
-                throw CLIError(
-                    "cannot reach the daemon at \(settings.server); \(pending) changes wait to be sent", exitCode: 75)
-            }
-            print(
-                "synced with \(settings.server): sent \(report.sent), received \(report.received), conflicts \(report.conflicts), refused \(report.refused)"
-            )
+            print(try await device.syncOnce(settings, command: "yongai-station"))
         }
     }
 }

@@ -44,33 +44,16 @@ struct HomeOption: ParsableArguments {
 
 }
 
-/// Prints one readable line on standard error and leaves with `code`.
-func fail(_ error: any Error) -> ExitCode {
-    let message: String
-    var code: Int32 = 1
-    switch error {
-    case let error as CLIError:
-        message = error.description
-        code = error.exitCode
-    case let error as StoreError:
-        message = error.message
-    case let error as SessionError:
-        message = error.message
-    default:
-        message = "\(error)"
-    }
-    FileHandle.standardError.write(Data("yongai: \(message)\n".utf8))
-    return ExitCode(code)
-}
-
-/// Runs a command body, turning any error into one line and an exit code.
+/// Runs a command body, turning any error into one line on standard error and an exit code.
 func running(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        throw fail(error)
+        let (message, code) = CLIError.line(for: error)
+        FileHandle.standardError.write(Data("yongai: \(message)\n".utf8))
+        throw ExitCode(code)
     }
 }
 
@@ -167,16 +150,7 @@ struct Checkin: AsyncParsableCommand, HomeCommand {
             guard try store.record("stations", key: station).map({ !$0.isDeleted }) ?? false else {
                 throw CLIError("unknown station \(station.debugDescription) (run yongai sync to get the station list)")
             }
-            let now = SystemClock().nowMillis()
-            let key = "ci-\(store.replicaID)-\(now)"
-            try store.write { transaction in
-                try transaction.put(
-                    "checkins", key: key,
-                    [
-                        "rider_id": .text(settings.subject), "station_id": .text(station), "purpose": .text(purpose),
-                        "at": .integer(now), "device": .text(store.replicaID.rawValue),
-                    ])
-            }
+            let key = try device.checkIn(rider: settings.subject, station: station, purpose: purpose, into: store)
             print("checked in at \(station) (\(purpose)) as \(key); it syncs with the next yongai sync")
         }
     }
@@ -210,33 +184,9 @@ struct Sync: AsyncParsableCommand, HomeCommand {
     func run() async throws {
         try await running {
             let settings = try device.settings(command: "yongai")
-            let store = try device.openStore()
-            guard let address = ClientConfiguration.address(settings.server) else {
-                throw CLIError("bad server address in the settings: run yongai init again")
-            }
-            var logger = Logger(label: "yongai")
-            logger.logLevel = .warning
-            let client = SyncClient(
-                store: store, configuration: .init(host: address.host, port: address.port, token: settings.token),
-                logger: logger)
             let progress = Progress()
-            let report: ClientSession.SyncReport
-            do {
-                report = try await client.sync { event in progress.show(event) }
-            } catch let error as SessionError {
-                progress.finish()
-                throw CLIError("the daemon refused the sync: \(error.message)")
-            } catch {
-                progress.finish()
-                let pending = try store.changeCount(after: store.cursor(named: "daemon.push"))
-                throw CLIError(
-                    "cannot reach the daemon at \(settings.server); \(pending) changes wait to be sent, nothing local changed",
-                    exitCode: 75)
-            }
-            progress.finish()
-            print(
-                "synced with \(settings.server): sent \(report.sent), received \(report.received), conflicts \(report.conflicts), refused \(report.refused)"
-            )
+            defer { progress.finish() }
+            print(try await device.syncOnce(settings, command: "yongai") { progress.show($0) })
         }
     }
 }

@@ -8,27 +8,8 @@ import Testing
     static let stations = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("protocol/examples/stations.csv").path
 
-    struct Result {
-        let status: Int32
-        let output: String
-        let error: String
-    }
-
-    static func yongai(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try DaemonProcess.product("yongai"))
-        process.arguments = arguments
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
-            error: String(decoding: err, as: UTF8.self))
+    static func yongai(_ arguments: [String]) throws -> DaemonProcess.Run {
+        try DaemonProcess.run("yongai", arguments)
     }
 
     @Test func aRiderWorksOfflineAndSyncs() throws {

@@ -5,21 +5,8 @@ import Testing
 
 /// The `yongai-station` binary beside a running agent, against the real daemon binary.
 @Suite struct StationCLITests {
-    static func station(_ arguments: [String]) throws -> RiderCLITests.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try DaemonProcess.product("yongai-station"))
-        process.arguments = arguments
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return .init(
-            status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
-            error: String(decoding: err, as: UTF8.self))
+    static func station(_ arguments: [String]) throws -> DaemonProcess.Run {
+        try DaemonProcess.run("yongai-station", arguments)
     }
 
     @Test func kioskCommandsWorkBesideARunningAgentWhichSyncsThem() throws {
