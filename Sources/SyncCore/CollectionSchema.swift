@@ -79,15 +79,23 @@ public struct CollectionSchema: Sendable {
     /// (nil where the write gives no value).
     public func validateWrite(_ values: [String: FieldValue]) throws(CoreError) -> [FieldValue?] {
         var result = [FieldValue?](repeating: nil, count: fields.count)
+        try validateWrite(values) { position, value in result[position] = value }
+        return result
+    }
+
+    /// Checks the values of one write, handing each to `accept` in canonical form with its
+    /// field position, in no particular order. Nothing is handed over after a refusal.
+    public func validateWrite(
+        _ values: [String: FieldValue], _ accept: (_ position: Int, _ value: FieldValue) -> Void
+    ) throws(CoreError) {
         for (fieldName, value) in values {
             // Comparing a few short names (lengths first) beats hashing them.
             let length = fieldName.utf8.count
             guard let position = fieldNames.firstIndex(where: { $0.length == length && $0.name == fieldName }) else {
                 throw CoreError(.unknownField, "\(name) has no field \(fieldName.debugDescription)")
             }
-            result[position] = try fields[position].validate(value, in: name)
+            accept(position, try fields[position].validate(value, in: name))
         }
-        return result
     }
 
     /// Whether `string` holds a C0 or C1 control character (checked on UTF-8 bytes).

@@ -14,12 +14,19 @@ struct CollectionTable: Sendable {
     /// Declared fields sorted by name (byte order), with their column positions.
     let columnsByName: [(name: String, column: Int)]
 
+    /// `insertManySQL` for a full chunk, built once.
+    private(set) var insertChunkSQL = ""
+
     init(schema: CollectionSchema) {
         self.schema = schema
         codec = RecordStateCodec(schema: schema)
         columnsByName = schema.fields.enumerated().map { ($1.name, $0) }
             .sorted { RecordState.namePrecedes($0.name, $1.name) }
+        insertChunkSQL = insertManySQL(rows: Self.insertChunk)
     }
+
+    /// Rows per multi-row insert: enough to amortize a statement, few enough to bind cheaply.
+    static let insertChunk = 16
 
     var name: String { schema.name }
 
@@ -61,10 +68,30 @@ struct CollectionTable: Sendable {
             "INSERT INTO \(quotedTable) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT(\(quotedKey)) DO NOTHING"
     }
 
+    /// `rows` new rows in one statement, each bound as `runRow` at an offset of
+    /// `rowParameterCount` per row. Skips a row whose key exists or that breaks a constraint
+    /// (check the change count).
+    func insertManySQL(rows: Int) -> String {
+        if rows == Self.insertChunk, !insertChunkSQL.isEmpty { return insertChunkSQL }
+        let columns = quotedFields + ["\"_sync_seq\"", "\"_sync_state\"", quotedKey]
+        let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        let values = Array(repeating: row, count: rows).joined(separator: ", ")
+        // OR IGNORE (not ON CONFLICT DO NOTHING): no constraint can abort the statement, so
+        // SQLite keeps no statement journal for it.
+        return "INSERT OR IGNORE INTO \(quotedTable) (\(columns.joined(separator: ", "))) VALUES \(values)"
+    }
+
+    /// Parameters one row takes in `insertSQL` and `insertManySQL`.
+    var rowParameterCount: Int32 { Int32(schema.fields.count) + 3 }
+
     /// Binds as `runRow`.
     var updateSQL: String {
         let assignments = (quotedFields + ["\"_sync_seq\"", "\"_sync_state\""]).map { "\($0) = ?" }
         return "UPDATE \(quotedTable) SET \(assignments.joined(separator: ", ")) WHERE \(quotedKey) = ?"
+    }
+
+    var deleteAfterSQL: String {
+        "DELETE FROM \(quotedTable) WHERE \"_sync_seq\" > ?"
     }
 
     var deleteSQL: String {
@@ -117,6 +144,30 @@ struct CollectionTable: Sendable {
         statement.bind(key, at: count + 3)
         let state = codec.encodeNewLiveRecord(present: { values[$0] != nil }, dot: dot, timestamp: timestamp)
         try statement.run(bindingBlob: state, at: count + 2)
+    }
+
+    /// Binds the rest of a brand-new record's row (its values at the positions in `given` are
+    /// bound already) as row `row` of `insertManySQL`: defaults, sequence, state and key.
+    func bindNewRow(
+        _ statement: Statement, row: Int32, key: String, given: UInt64, dot: Dot, timestamp: HybridTimestamp,
+        seq: Int64
+    ) {
+        let base = row * rowParameterCount
+        var present = given
+        for (position, field) in schema.fields.enumerated() where given & (1 << UInt64(position)) == 0 {
+            if let value = field.defaultValue {
+                statement.bind(value, at: base + Int32(position + 1))
+                present |= 1 << UInt64(position)
+            } else {
+                statement.bindNull(at: base + Int32(position + 1))
+            }
+        }
+        let count = Int32(schema.fields.count)
+        statement.bind(seq, at: base + count + 1)
+        statement.bind(
+            codec.encodeNewLiveRecord(present: { present & (1 << UInt64($0)) != 0 }, dot: dot, timestamp: timestamp),
+            at: base + count + 2)
+        statement.bind(key, at: base + count + 3)
     }
 
     /// The given values completed for a new record: defaults fill fields neither given nor

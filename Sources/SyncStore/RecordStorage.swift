@@ -92,6 +92,27 @@ final class RecordStorage {
         return insert.changedRowCount == 1
     }
 
+    /// The multi-row insert of `rows` new rows into `table`, its bindings cleared.
+    func insertStatement(_ table: CollectionTable, rows: Int) throws -> Statement {
+        let statement = try db.cachedStatement(sql: table.insertManySQL(rows: rows))
+        statement.resetBindings()
+        return statement
+    }
+
+    /// Runs a bound multi-row insert, then clears its bindings; false when fewer than
+    /// `expecting` rows went in (some key was already live).
+    func runInsert(_ statement: Statement, expecting: Int) throws -> Bool {
+        try statement.run()
+        let inserted = statement.changedRowCount == expecting
+        statement.resetBindings()
+        return inserted
+    }
+
+    /// Removes the rows with a sequence number above `seq`: undoes blind inserts made since.
+    func deleteRows(_ table: CollectionTable, after seq: Int64) throws {
+        try db.execute(sql: table.deleteAfterSQL, arguments: [seq])
+    }
+
     /// Whether a blind insert is safe: no tombstone of this collection can hold the key.
     func mayHaveTombstones(_ table: CollectionTable) throws -> Bool {
         if let known = tombstonesByCollection.first(where: { $0.name == table.name }) { return known.exists }

@@ -31,6 +31,10 @@ extension Statement {
         }
     }
 
+    public func bindNull(at index: Int32) {
+        sqlite3_bind_null(sqliteStatement, index)
+    }
+
     public func bind(_ number: Int64, at index: Int32) {
         sqlite3_bind_int64(sqliteStatement, index, number)
     }

@@ -29,8 +29,9 @@ public final class SyncStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            // Deletes need not zero freed pages; WAL with NORMAL sync never corrupts on a crash.
-            try db.execute(sql: "PRAGMA secure_delete = OFF; PRAGMA synchronous = NORMAL")
+            // Deletes need not zero freed pages; WAL with NORMAL sync never corrupts on a crash;
+            // a batch's statement journal (its savepoint's undo) stays in memory, not in a file.
+            try db.execute(sql: "PRAGMA secure_delete = OFF; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY")
         }
         let writer: any DatabaseWriter = try perform {
             switch location {

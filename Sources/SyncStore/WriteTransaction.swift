@@ -73,6 +73,100 @@ public final class WriteTransaction {
         }
     }
 
+    /// Writes many records of one collection as one all-or-nothing batch: each record as `put`
+    /// would, but if any is refused none of the batch is kept (the transaction's earlier writes
+    /// stay) and the error names the record.
+    ///
+    /// A batch of complete new records (an import, a day of check-ins) goes in as multi-row
+    /// inserts with no look-ups.
+    public func put(
+        _ collection: String, batch records: some Collection<(key: String, values: [String: FieldValue])>
+    ) throws(StoreError) {
+        let table = try store.table(collection)
+        if try insertNewRecords(table, records) { return }
+        let before = meta
+        try perform { try storage.db.execute(sql: "SAVEPOINT yongai_batch") }
+        do throws(StoreError) {
+            for record in records {
+                do {
+                    try put(collection, key: record.key, record.values)
+                } catch {
+                    throw StoreError(error.code, "\(collection) \(record.key): \(error.message)", cause: error)
+                }
+            }
+            try perform { try storage.db.execute(sql: "RELEASE yongai_batch") }
+        } catch {
+            meta = before
+            try perform { try storage.db.execute(sql: "ROLLBACK TO yongai_batch; RELEASE yongai_batch") }
+            throw error
+        }
+    }
+
+    /// The fast path of a batch, all or nothing: true when every record went in blind; false,
+    /// with nothing kept, when some record is not new and complete (take the slow path).
+    private func insertNewRecords(
+        _ table: CollectionTable, _ records: some Collection<(key: String, values: [String: FieldValue])>
+    ) throws(StoreError) -> Bool {
+        let before = meta
+        do {
+            if try insertBlind(table, records) { return true }
+        } catch {
+            meta = before
+            try perform { try storage.deleteRows(table, after: before.seq) }
+            throw error
+        }
+        meta = before
+        try perform { try storage.deleteRows(table, after: before.seq) }
+        return false
+    }
+
+    /// Inserts complete records new to the collection (no tombstones, no live row) blind,
+    /// `CollectionTable.insertChunk` rows per statement, binding values as they are validated.
+    /// Stops with false when a record turns out not to be both; what went in stays for the
+    /// caller to remove.
+    private func insertBlind(
+        _ table: CollectionTable, _ records: some Collection<(key: String, values: [String: FieldValue])>
+    ) throws(StoreError) -> Bool {
+        let schema = table.schema
+        guard schema.fields.count < 64, try !perform({ try storage.mayHaveTombstones(table) }) else { return false }
+        let required = schema.fields.indices.reduce(UInt64(0)) { mask, position in
+            schema.fields[position].isRequired && schema.fields[position].defaultValue == nil
+                ? mask | 1 << UInt64(position) : mask
+        }
+        let fullChunks = records.count / CollectionTable.insertChunk * CollectionTable.insertChunk
+        var statement = try perform {
+            try storage.insertStatement(table, rows: min(records.count, CollectionTable.insertChunk))
+        }
+        var row: Int32 = 0
+        for (index, record) in records.enumerated() {
+            if index == fullChunks, row == 0 {
+                statement = try perform { try storage.insertStatement(table, rows: records.count - fullChunks) }
+            }
+            let base = row * table.rowParameterCount
+            var given: UInt64 = 0
+            do {
+                try schema.validateKey(record.key)
+                try schema.validateWrite(record.values) { position, value in
+                    statement.bind(value, at: base + Int32(position + 1))
+                    given |= 1 << UInt64(position)
+                }
+            } catch {
+                throw StoreError(core: error.code, "\(table.name) \(record.key): \(error.message)")
+            }
+            guard given & required == required else { return false }
+            let (dot, timestamp, seq) = nextWrite()
+            table.bindNewRow(
+                statement, row: row, key: record.key, given: given, dot: dot, timestamp: timestamp, seq: seq)
+            row += 1
+            if index + 1 == records.count || row == Int32(CollectionTable.insertChunk) {
+                let inserted = try perform { try storage.runInsert(statement, expecting: Int(row)) }
+                guard inserted else { return false }
+                row = 0
+            }
+        }
+        return true
+    }
+
     /// Deletes a live record. Its state stays (as a tombstone) so the delete replicates.
     public func delete(_ collection: String, key: String) throws(StoreError) {
         let table = try store.table(collection)

@@ -17,9 +17,7 @@ struct LocalWriteBenchmark {
             let seconds = try BenchmarkRun.time {
                 for start in stride(from: 0, to: writes.count, by: options.batch) {
                     let batch = writes[start..<min(start + options.batch, writes.count)]
-                    try store.write { transaction in
-                        for write in batch { try transaction.put("checkins", key: write.key, write.values) }
-                    }
+                    try store.write { transaction in try transaction.put("checkins", batch: batch) }
                 }
             }
             let stored = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkins") }

@@ -134,7 +134,7 @@ struct ImportStations: ParsableCommand {
             let batch = rows[start..<min(start + 1_000, rows.count)]
             do {
                 try store.write { transaction in
-                    for row in batch { try transaction.put("stations", key: row.key, row.values) }
+                    try transaction.put("stations", batch: batch.map { (key: $0.key, values: $0.values) })
                 }
             } catch let error as StoreError {
                 throw ValidationError("\(file): \(error.message); nothing after station \(imported) was imported")

@@ -59,10 +59,19 @@ import YongaiDomain
 
     static func localBatch(_ store: SyncStore) throws {
         try store.write { transaction in
-            for index in 0..<30 {
+            for index in 0..<10 {
                 try transaction.put("checkins", key: "new-\(index)", Samples.checkin(rider: "rider-\(index % 3)"))
             }
-            try transaction.put("stations", key: "st-1", ["status": .text("full"), "free_chargers": .integer(0)])
+            // A batch on the multi-row fast path, and one on the slow path (st-1 is held).
+            try transaction.put(
+                "checkins",
+                batch: (10..<40).map { (key: "new-\($0)", values: Samples.checkin(rider: "rider-\($0 % 3)")) })
+            try transaction.put(
+                "stations",
+                batch: [
+                    (key: "st-1", values: ["status": .text("full"), "free_chargers": .integer(0)]),
+                    (key: "st-9", values: Samples.station("Nine")),
+                ])
             try transaction.delete("stations", key: "st-2")
             try transaction.put("stations", key: "st-3", ["status": .text("open")])
         }

@@ -19,13 +19,15 @@ final class StoreFixture {
     let directory: TemporaryDirectory
     let clock: ManualClock
 
-    init(_ kind: StoreKind = .file, clock: ManualClock = ManualClock()) throws {
+    init(_ kind: StoreKind = .file, clock: ManualClock = ManualClock(), options: StoreOptions = StoreOptions()) throws {
         directory = TemporaryDirectory("store")
         self.clock = clock
         switch kind {
-        case .inMemory: store = try SyncStore(.inMemory, schema: YongaiCollections.schema, clock: clock)
+        case .inMemory:
+            store = try SyncStore(.inMemory, schema: YongaiCollections.schema, clock: clock, options: options)
         case .file:
-            store = try SyncStore(.file(directory.file("store.sqlite")), schema: YongaiCollections.schema, clock: clock)
+            store = try SyncStore(
+                .file(directory.file("store.sqlite")), schema: YongaiCollections.schema, clock: clock, options: options)
         }
     }
 
