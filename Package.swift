@@ -124,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "yongai-bench",
             dependencies: [
-                "SyncCore", "SyncStore", "YongaiDomain", "SyncProtocol", "SyncServer", "SyncClient",
+                "SyncCore", "SyncStore", "YongaiDomain", "YongaiApp", "SyncProtocol", "SyncServer", "SyncClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -146,6 +146,10 @@ let package = Package(
                 "SyncTesting", "SyncProtocol", "SyncStore", "YongaiDomain",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
+        ),
+        .testTarget(
+            name: "YongaiDomainTests",
+            dependencies: ["YongaiDomain", "YongaiApp", "SyncStore", "SyncCore", "SyncSession"]
         ),
         .testTarget(name: "SyncSimulationTests", dependencies: ["SyncSimulation", "SyncSession", "SyncStore"]),
         .testTarget(

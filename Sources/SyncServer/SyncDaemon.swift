@@ -34,6 +34,8 @@ public final class SyncDaemon: Service, Sendable {
         self.logger = logger
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         store = try SyncStore(.file(configuration.storePath), schema: schema, options: .init(registersDots: true))
+        // Pulls read each principal's scope through these indexes, not the whole store.
+        try store.addIndexes(policy.scopeIndexes)
         authority = try TokenAuthority.loadOrCreate(at: configuration.secretPath)
         epoch = try store.startEpoch()
     }

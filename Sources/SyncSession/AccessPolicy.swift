@@ -13,6 +13,19 @@ public protocol AccessPolicy: Sendable {
 
     /// Whether `principal` may read `change`.
     func mayRead(_ change: RecordChange, by principal: Principal) -> Bool
+
+    /// Which records of `collection` `principal` can read at all, so a pull reads only those
+    /// (by index) instead of filtering the whole store. Must never exclude what `mayRead`
+    /// allows; by default, everything.
+    func readScope(of collection: String, for principal: Principal) -> ReadScope
+
+    /// The fields `readScope` narrows by, per collection: the daemon indexes them.
+    var scopeIndexes: [String: [[String]]] { get }
+}
+
+extension AccessPolicy {
+    public func readScope(of collection: String, for principal: Principal) -> ReadScope { .all }
+    public var scopeIndexes: [String: [[String]]] { [:] }
 }
 
 /// Why a write is refused: a stable code and a readable reason.

@@ -9,10 +9,17 @@ public struct ScopedReader: Sendable {
     public let principal: Principal
     let policy: any AccessPolicy
 
+    /// Per collection, what the principal can read at all: the scan reads only that.
+    let scopes: [String: ReadScope]
+
     public init(store: SyncStore, principal: Principal, policy: any AccessPolicy) {
         self.store = store
         self.principal = principal
         self.policy = policy
+        scopes = Dictionary(
+            uniqueKeysWithValues: store.schema.collections.map {
+                ($0.name, policy.readScope(of: $0.name, for: principal))
+            })
     }
 
     /// The next batch of changes after `cursor` in scope, as wire records.
@@ -21,7 +28,7 @@ public struct ScopedReader: Sendable {
     ) {
         let policy = policy
         let principal = principal
-        let batch = try store.changes(after: cursor, limit: limit) { policy.mayRead($0, by: principal) }
+        let batch = try store.changes(after: cursor, limit: limit, scopes: scopes) { policy.mayRead($0, by: principal) }
         return (
             batch.changes.map(\.record), batch.nextCursor,
             batch.hasMore

@@ -98,11 +98,13 @@ struct CollectionTable: Sendable {
         "DELETE FROM \(quotedTable) WHERE \(quotedKey) = ?"
     }
 
-    /// Sequence (0), key (1), state (2), declared columns (3...). Binds the cursor at 1.
-    var changesSQL: String {
+    /// Sequence (0), key (1), state (2), declared columns (3...). Binds the cursor at 1 and,
+    /// with a `matching` field, its value at 2 (an index on the field serves the scan).
+    func changesSQL(matching field: String? = nil) -> String {
         let columns = ["\"_sync_seq\"", quotedKey, "\"_sync_state\""] + quotedFields
+        let match = field.map { " AND \(Self.quoted($0)) = ?" } ?? ""
         return
-            "SELECT \(columns.joined(separator: ", ")) FROM \(quotedTable) WHERE \"_sync_seq\" > ? ORDER BY \"_sync_seq\""
+            "SELECT \(columns.joined(separator: ", ")) FROM \(quotedTable) WHERE \"_sync_seq\" > ?\(match) ORDER BY \"_sync_seq\""
     }
 
     /// A canonical description stored with the table, to notice a changed declaration.

@@ -4,18 +4,37 @@ import SyncCore
 extension SyncStore {
     /// The changes after `cursor`, in sequence order, at most `limit` of them that pass
     /// `include` (a scope filter). Filtered-out changes still advance `nextCursor`, so a
-    /// scoped reader never scans them twice.
+    /// scoped reader never scans them twice; when nothing is left, `nextCursor` is the latest
+    /// change of the store.
+    ///
+    /// - Parameter scopes: per collection, which live records the scan reads at all (by index
+    ///   where the store has one); collections not named are read whole. Deleted records are
+    ///   left to `include`.
     public func changes(
-        after cursor: Int64, limit: Int, where include: (RecordChange) -> Bool = { _ in true }
+        after cursor: Int64, limit: Int, scopes: [String: ReadScope] = [:],
+        where include: (RecordChange) -> Bool = { _ in true }
     ) throws(StoreError) -> ChangeBatch {
         precondition(limit > 0, "a change batch holds at least one change")
         return try perform {
             try writer.read { db in
-                var sources = try allTables.map { table in
-                    try ChangeSource(db.cachedStatement(sql: table.changesSQL), after: cursor) {
-                        (statement) throws(StoreError) in
-                        (table.name, try table.liveState(statement, firstColumn: 3, stateColumn: 2))
+                var sources: [ChangeSource] = []
+                for table in allTables {
+                    let scope = scopes[table.name] ?? .all
+                    if scope == .none { continue }
+                    var matching: (field: String, value: FieldValue)?
+                    if case .matching(let field, let value) = scope {
+                        guard table.schema.field(named: field) != nil || field == table.schema.keyField else {
+                            throw StoreError(
+                                core: .unknownField, "\(table.name) has no field \(field.debugDescription)")
+                        }
+                        matching = (field, value)
                     }
+                    let statement = try db.cachedStatement(sql: table.changesSQL(matching: matching?.field))
+                    sources.append(
+                        try ChangeSource(statement, after: cursor, matching: matching?.value) {
+                            (statement) throws(StoreError) in
+                            (table.name, try table.liveState(statement, firstColumn: 3, stateColumn: 2))
+                        })
                 }
                 let tombstones = try db.cachedStatement(
                     sql: "SELECT seq, key, state, collection FROM _sync_tombstones WHERE seq > ? ORDER BY seq")
@@ -36,7 +55,11 @@ extension SyncStore {
                     for index in sources.indices where sources[index].headSeq != nil {
                         if best == nil || sources[index].headSeq! < sources[best!].headSeq! { best = index }
                     }
-                    guard let best else { return ChangeBatch(changes: changes, nextCursor: nextCursor, hasMore: false) }
+                    guard let best else {
+                        // Everything after the cursor was read (or is out of scope).
+                        let latest = try Int64.fetchOne(db, sql: "SELECT seq FROM _sync_meta") ?? nextCursor
+                        return ChangeBatch(changes: changes, nextCursor: max(nextCursor, latest), hasMore: false)
+                    }
                     if changes.count == limit {
                         return ChangeBatch(changes: changes, nextCursor: nextCursor, hasMore: true)
                     }
@@ -44,6 +67,20 @@ extension SyncStore {
                     nextCursor = change.seq
                     if include(change) { changes.append(change) }
                 }
+            }
+        }
+    }
+
+    /// Indexes the store needs beyond its collections' own, as field lists per collection
+    /// (a daemon's read scopes, say). Creates those missing; an unknown field is refused.
+    public func addIndexes(_ indexes: [String: [[String]]]) throws(StoreError) {
+        for (collection, fieldLists) in indexes.sorted(by: { $0.key < $1.key }) {
+            let table = try table(collection)
+            for fields in fieldLists {
+                for field in fields where table.schema.field(named: field) == nil {
+                    throw StoreError(core: .unknownField, "\(collection) has no field \(field.debugDescription)")
+                }
+                try transaction { db in try db.execute(sql: table.createIndexSQL(fields)) }
             }
         }
     }
@@ -75,13 +112,14 @@ private struct ChangeSource {
     private(set) var headSeq: Int64?
 
     init(
-        _ statement: Statement, after cursor: Int64,
+        _ statement: Statement, after cursor: Int64, matching value: FieldValue? = nil,
         decode: @escaping (Statement) throws(StoreError) -> (collection: String, state: RecordState)
     ) throws {
         self.statement = statement
         self.decode = decode
         statement.resetBindings()
         statement.bind(cursor, at: 1)
+        if let value { statement.bind(value, at: 2) }
         headSeq = try statement.nextRow() ? statement.int64(at: 0) : nil
     }
 

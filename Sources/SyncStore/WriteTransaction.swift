@@ -83,6 +83,7 @@ public final class WriteTransaction {
         _ collection: String, batch records: some Collection<(key: String, values: [String: FieldValue])>
     ) throws(StoreError) {
         let table = try store.table(collection)
+        if records.isEmpty { return }
         if try insertNewRecords(table, records) { return }
         let before = meta
         try perform { try storage.db.execute(sql: "SAVEPOINT yongai_batch") }

@@ -37,6 +37,21 @@ public struct YongaiAccessPolicy: AccessPolicy {
         }
     }
 
+    public func readScope(of collection: String, for principal: Principal) -> ReadScope {
+        let subject = FieldValue.text(principal.subject)
+        switch (Role(rawValue: principal.role), collection) {
+        case (.admin, _), (.staff, _), (_, "stations"): return .all
+        case (.rider, "checkins"), (.rider, "appeals"): return .matching(field: "rider_id", value: subject)
+        case (.station, "checkins"): return .matching(field: "station_id", value: subject)
+        default: return .none
+        }
+    }
+
+    /// Riders read check-ins and appeals by rider, stations read check-ins by station.
+    public var scopeIndexes: [String: [[String]]] {
+        ["checkins": [["rider_id"], ["station_id"]], "appeals": [["rider_id"]]]
+    }
+
     public func refusal(
         toWrite record: KeyedRecord, stored: RecordState?, changing changed: Set<String>, by principal: Principal
     ) -> AccessRefusal? {

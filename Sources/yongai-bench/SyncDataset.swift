@@ -4,45 +4,30 @@ import SyncCore
 import SyncStore
 import YongaiDomain
 
-/// Stations and check-ins for the sync benchmarks, deterministic by seed.
+/// Stations and check-ins of the city for the sync benchmarks.
 struct SyncDataset {
     let stations: [(key: String, values: [String: FieldValue])]
     let checkins: CheckinSamples
 
-    init(stations count: Int, checkins checkinCount: Int, seed: UInt64 = 7) {
-        var rng = SplitMix64(seed: seed)
-        let kinds = ["rest_stop", "charging", "merchant", "community"]
-        stations = (0..<count).map { index in
-            let kind = kinds[Int(rng.next() % 4)]
-            var values: [String: FieldValue] = [
-                "kind": .text(kind), "name": .text("Station \(index)"),
-                "district": .text("District \(rng.next() % 10)"),
-                "address": .text("\(rng.next() % 900) Road \(index % 300)"),
-                "lat": .real(29.0 + Double(rng.next() % 1_400_000) / 1_000_000),
-                "lon": .real(120.9 + Double(rng.next() % 1_400_000) / 1_000_000), "open_hours": .text("06:00-23:00"),
-                "status": .text(["open", "closed", "full"][Int(rng.next() % 3)]),
-            ]
-            if kind == "charging" { values["free_chargers"] = .integer(Int64(rng.next() % 12)) }
-            if kind == "merchant" { values["meals_left"] = .integer(Int64(rng.next() % 80)) }
-            return (String(format: "st-%05d", index), values)
-        }
-        checkins = CheckinSamples(count: checkinCount, seed: seed)
+    init(stations count: Int, checkins checkinCount: Int, dataset: CityDataset = CityDataset()) {
+        stations = Array(dataset.stationRecords.prefix(count))
+        checkins = CheckinSamples(count: checkinCount, dataset: dataset)
     }
 
     /// Writes everything into `store` as local writes, in batches.
     func load(into store: SyncStore) throws {
         for start in stride(from: 0, to: stations.count, by: 5_000) {
             try store.write { transaction in
-                for row in stations[start..<min(start + 5_000, stations.count)] {
-                    try transaction.put("stations", key: row.key, row.values)
-                }
+                try transaction.put("stations", batch: stations[start..<min(start + 5_000, stations.count)])
             }
         }
         for start in stride(from: 0, to: checkins.rows.count, by: 5_000) {
             try store.write { transaction in
-                for row in checkins.rows[start..<min(start + 5_000, checkins.rows.count)] {
-                    try transaction.put("checkins", key: row.key, CheckinSamples.dictionary(row.values))
-                }
+                try transaction.put(
+                    "checkins",
+                    batch: checkins.rows[start..<min(start + 5_000, checkins.rows.count)].map {
+                        (key: $0.key, values: CheckinSamples.dictionary($0.values))
+                    })
             }
         }
     }

@@ -6,6 +6,7 @@ import SyncClient
 import SyncCore
 import SyncProtocol
 import SyncServer
+import SyncSession
 import SyncStore
 import YongaiDomain
 
@@ -16,6 +17,8 @@ struct SyncInitialBenchmark {
     let checkins: Int
     let rounds: Int
     let batch: Int
+    /// Also run the city's new rider and new station device.
+    let city: Bool
 
     func run() async throws {
         let directory = NSTemporaryDirectory() + "yongai-bench-sync-\(UUID().uuidString)"
@@ -60,9 +63,86 @@ struct SyncInitialBenchmark {
                 format:
                     "bytes per record on the wire: %.1f   ratio (baseline rate / ours): %.2f   targets: ours >= 50,000 rec/s, ratio <= 2",
                 Double(bytes) / Double(total), baselineRate / oursRate))
-        print(
-            "{\"bench\":\"sync-initial\",\"records\":\(total),\"ours_per_s\":\(Int(oursRate)),\"baseline_per_s\":\(Int(baselineRate)),\"bytes_per_record\":\(String(format: "%.1f", Double(bytes) / Double(total))),\"ratio\":\(String(format: "%.3f", baselineRate / oursRate))}"
-        )
+        var json =
+            "{\"bench\":\"sync-initial\",\"records\":\(total),\"ours_per_s\":\(Int(oursRate)),\"baseline_per_s\":\(Int(baselineRate)),\"bytes_per_record\":\(String(format: "%.1f", Double(bytes) / Double(total))),\"ratio\":\(String(format: "%.3f", baselineRate / oursRate))"
+        if city {
+            for part in try await cityParts(directory: directory + "/city") {
+                json +=
+                    ",\"\(part.name)_records\":\(part.records),\"\(part.name)_per_s\":\(Int(part.ours)),\"\(part.name)_loopback_per_s\":\(Int(part.baseline)),\"\(part.name)_ratio\":\(String(format: "%.3f", part.baseline / part.ours))"
+            }
+        }
+        print(json + "}")
+    }
+
+    /// The city's new devices: a rider pulling every station (and its own check-ins) and the
+    /// busiest station's new kiosk pulling every station and its year of check-ins, from a
+    /// daemon holding the whole city and a year; each against the same JSON bytes copied over
+    /// a plain loopback socket.
+    func cityParts(directory: String) async throws -> [(name: String, records: Int, ours: Double, baseline: Double)] {
+        let city = CityDataset()
+        let year = city.checkins(.year)
+        print("")
+        print("loading the city: \(city.stations.count) stations and a year's \(year.count) check-ins into the daemon…")
+        let server = try await BenchmarkDaemon.start(directory: directory + "/daemon", batch: batch) { store in
+            try store.write { try $0.put("stations", batch: city.stationRecords) }
+            var chunk: [CityDataset.Record] = []
+            for checkin in year {
+                chunk.append(checkin)
+                if chunk.count == 10_000 {
+                    try store.write { try $0.put("checkins", batch: chunk) }
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+            try store.write { try $0.put("checkins", batch: chunk) }
+        }
+        let busiest = city.stations[city.busiestStation()].key
+        let devices = [
+            (
+                "rider", Principal(role: "rider", subject: city.riders[0]),
+                "a new rider device (r-00000): stations + own check-ins"
+            ),
+            (
+                "station", Principal(role: "station", subject: busiest),
+                "the busiest station's new kiosk (\(busiest)): stations + its year"
+            ),
+        ]
+        var results: [(name: String, records: Int, ours: Double, baseline: Double)] = []
+        for (name, principal, label) in devices {
+            let wire = try server.wireLines(batch: batch, readableBy: principal)
+            var ours: [Double] = []
+            var baseline: [Double] = []
+            for round in 0..<rounds {
+                for side in round % 2 == 0 ? [0, 1] : [1, 0] {
+                    if side == 1 {
+                        baseline.append(try LoopbackCopy.seconds(wire.bytes))
+                        continue
+                    }
+                    let path = directory + "/\(name)-\(round)"
+                    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                    defer { try? FileManager.default.removeItem(atPath: path) }
+                    let store = try SyncStore(.file(path + "/device.sqlite"), schema: YongaiCollections.schema)
+                    let client = server.client(store: store, batch: batch, as: (principal.role, principal.subject))
+                    ours.append(try await BenchmarkRun.timeAsync { _ = try await client.sync() })
+                    let received = try store.read { db in
+                        try Int.fetchOne(
+                            db, sql: "SELECT (SELECT COUNT(*) FROM stations) + (SELECT COUNT(*) FROM checkins)")
+                    }
+                    precondition(received == wire.records, "\(name) holds \(received ?? 0) of \(wire.records) records")
+                    try store.close()
+                }
+            }
+            let oursRate = Double(wire.records) / BenchmarkRun.median(ours)
+            let baselineRate = Double(wire.records) / BenchmarkRun.median(baseline)
+            print(
+                "\(label): \(wire.records) records, \(String(format: "%.1f", Double(wire.bytes.count) / Double(wire.records))) bytes each"
+            )
+            print(BenchmarkRun.row("  sync over TCP into a fresh device store", ours, oursRate))
+            print(BenchmarkRun.row("  the same JSON bytes over a loopback socket", baseline, baselineRate))
+            print(String(format: "  ratio (baseline rate / ours): %.1f", baselineRate / oursRate))
+            results.append((name, wire.records, oursRate, baselineRate))
+        }
+        await server.stop()
+        return results
     }
 }
 
@@ -82,7 +162,8 @@ struct SyncNoopBenchmark {
                 try rows.load(into: store)
             }
             let store = try SyncStore(.file(directory + "/client.sqlite"), schema: YongaiCollections.schema)
-            let client = server.client(store: store, batch: 1_000)
+            // A rider: the many clients whose scope (stations, own check-ins) is a sliver of the store.
+            let client = server.client(store: store, batch: 1_000, as: ("rider", "r-00001"))
             try await client.sync()
             var times: [Double] = []
             for _ in 0..<repeats {
@@ -99,7 +180,7 @@ struct SyncNoopBenchmark {
             print(
                 String(
                     format:
-                        "no-op sync at %7d stored records: median %.2f ms, p90 %.2f ms (%d syncs: connect, hello, empty push, empty pull)",
+                        "no-op sync of a rider at %7d stored records: median %.2f ms, p90 %.2f ms (%d syncs: connect, hello, empty push, empty pull)",
                     size, median, sorted[sorted.count * 9 / 10] * 1000, repeats))
         }
         let growth = medians.last!.1 / medians.first!.1
@@ -140,9 +221,11 @@ struct BenchmarkDaemon {
         return BenchmarkDaemon(daemon: daemon, group: group, task: task, port: port, token: token)
     }
 
-    func client(store: SyncStore, batch: Int) -> SyncClient {
+    /// A client of the daemon, by default an admin; `as` names another role and subject.
+    func client(store: SyncStore, batch: Int, as principal: (role: String, subject: String)? = nil) -> SyncClient {
         var logger = Logger(label: "bench.client")
         logger.logLevel = .warning
+        let token = principal.map { daemon.authority.issue(role: $0.role, subject: $0.subject, issuedAt: 0) } ?? token
         return SyncClient(
             store: store, configuration: .init(host: "127.0.0.1", port: port, token: token, batchSize: batch),
             logger: logger)
@@ -150,16 +233,33 @@ struct BenchmarkDaemon {
 
     /// The bytes of every `changes` line a full pull sends, encoded as the daemon encodes them.
     func wireBytes(batch: Int) throws -> Int {
-        var cursor: Int64 = 0
-        var bytes = 0
+        try wireLines(batch: batch, readableBy: nil).bytes.count
+    }
+
+    /// The `changes` lines a full pull by `principal` (everything when nil) receives, encoded
+    /// as the daemon encodes them, and how many records they carry.
+    func wireLines(batch: Int, readableBy principal: Principal?, after start: Int64 = 0) throws -> (
+        bytes: [UInt8], records: Int
+    ) {
+        let policy = YongaiAccessPolicy()
+        var cursor = start
+        var bytes: [UInt8] = []
+        var records = 0
+        var pending: [KeyedRecord] = []
         while true {
-            let page = try daemon.store.changes(after: cursor, limit: batch)
-            let records = page.changes.map(\.record)
-            bytes +=
-                DaemonMessage.changes(id: .integer(1), records: records, cursor: page.nextCursor, more: page.hasMore)
-                .line().count
+            let page = try daemon.store.changes(after: cursor, limit: 10_000) { change in
+                principal.map { policy.mayRead(change, by: $0) } ?? true
+            }
+            pending += page.changes.map(\.record)
             cursor = page.nextCursor
-            if !page.hasMore { return bytes }
+            while pending.count >= batch || (!page.hasMore && !pending.isEmpty) {
+                let lineRecords = Array(pending.prefix(batch))
+                pending.removeFirst(lineRecords.count)
+                let more = page.hasMore || !pending.isEmpty
+                bytes += DaemonMessage.changes(id: .integer(1), records: lineRecords, cursor: cursor, more: more).line()
+                records += lineRecords.count
+            }
+            if !page.hasMore { return (bytes, records) }
         }
     }
 

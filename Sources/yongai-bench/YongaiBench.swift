@@ -9,7 +9,11 @@ struct YongaiBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "yongai-bench",
         abstract: "Benchmarks of the Yong'ai sync engine against plain SQLite, in the same run.",
-        subcommands: [LocalWriteCommand.self, MergeApplyCommand.self, SyncInitialCommand.self, SyncNoopCommand.self])
+        subcommands: [
+            DatasetCommand.self, LocalWriteCommand.self, MergeApplyCommand.self, SyncInitialCommand.self,
+            SyncNoopCommand.self,
+            StationsNearCommand.self, CatchUpCommand.self,
+        ])
 }
 
 /// Options every benchmark shares.
@@ -74,11 +78,16 @@ struct SyncInitialCommand: AsyncParsableCommand {
     @Option(help: "Records per pull batch.")
     var batch = 1_000
 
+    @Flag(help: "Skip the city's new rider and station devices (a daemon holding a year of check-ins).")
+    var skipCity = false
+
     @Option(help: "Rounds per side; the median rate is reported.")
     var rounds = 3
 
     func run() async throws {
-        try await SyncInitialBenchmark(stations: stations, checkins: checkins, rounds: rounds, batch: batch).run()
+        try await SyncInitialBenchmark(
+            stations: stations, checkins: checkins, rounds: rounds, batch: batch, city: !skipCity
+        ).run()
     }
 }
 
@@ -87,7 +96,7 @@ struct SyncNoopCommand: AsyncParsableCommand {
         commandName: "sync-noop", abstract: "A sync with nothing new: median round trip at a small and a large store.")
 
     @Option(help: "Store sizes (records), comma-separated.")
-    var sizes = "1000,200000"
+    var sizes = "1000,1000000"
 
     @Option(help: "No-op syncs per size.")
     var repeats = 50
@@ -98,5 +107,39 @@ struct SyncNoopCommand: AsyncParsableCommand {
             throw ValidationError("--sizes takes positive numbers")
         }
         try await SyncNoopBenchmark(sizes: parsed, repeats: repeats).run()
+    }
+}
+
+struct StationsNearCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stations-near",
+        abstract: "The 10 nearest open charging stations among 27,392: box search vs reading them all.")
+
+    @Option(help: "Questions per round.")
+    var queries = 2_000
+
+    @Option(help: "Rounds per side; the median rate is reported.")
+    var rounds = 3
+
+    func run() throws {
+        guard queries > 0, rounds > 0 else { throw ValidationError("--queries and --rounds must be positive") }
+        try StationsNearBenchmark(queries: queries, rounds: rounds).run()
+    }
+}
+
+struct CatchUpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catch-up",
+        abstract: "A station back after a day offline pushes its day and pulls everyone's station updates.")
+
+    @Option(help: "Rounds; the median is reported.")
+    var rounds = 3
+
+    @Option(help: "Records per push or pull batch.")
+    var batch = 1_000
+
+    func run() async throws {
+        guard rounds > 0, batch > 0 else { throw ValidationError("--rounds and --batch must be positive") }
+        try await CatchUpBenchmark(rounds: rounds, batch: batch).run()
     }
 }

@@ -53,7 +53,7 @@ import YongaiDomain
         }
     }
 
-    @Test(arguments: [1, 15, 16, 17, 40, 1_000]) func newRecordsGoInExactlyAsSinglePutsWould(count: Int) throws {
+    @Test(arguments: [0, 1, 15, 16, 17, 40, 1_000]) func newRecordsGoInExactlyAsSinglePutsWould(count: Int) throws {
         let twins = try Twins()
         try twins.put("checkins", Self.checkins(0..<count))
         try twins.expectSame("checkins")
