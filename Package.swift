@@ -125,6 +125,7 @@ let package = Package(
             name: "yongai-bench",
             dependencies: [
                 "SyncCore", "SyncStore", "YongaiDomain", "YongaiApp", "SyncProtocol", "SyncServer", "SyncClient",
+                "SyncSession", "SyncTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -13,7 +13,7 @@ public enum FieldValue: Hashable, Sendable, CustomStringConvertible {
         case (.bool(let l), .bool(let r)): return !l && r
         case (.integer(let l), .integer(let r)): return l < r
         case (.real(let l), .real(let r)): return l < r
-        case (.text(let l), .text(let r)): return l.utf8.lexicographicallyPrecedes(r.utf8)
+        case (.text(let l), .text(let r)): return utf8Precedes(l, r)
         default: return lhs.rank < rhs.rank
         }
     }

@@ -162,16 +162,7 @@ public struct RecordState: Hashable, Sendable {
 
     /// The order fields are kept in: byte-wise on UTF-8, the same on every platform.
     public static func namePrecedes(_ lhs: String, _ rhs: String) -> Bool {
-        let fast = lhs.utf8.withContiguousStorageIfAvailable { left in
-            rhs.utf8.withContiguousStorageIfAvailable { right in
-                for index in 0..<min(left.count, right.count) where left[index] != right[index] {
-                    return left[index] < right[index]
-                }
-                return left.count < right.count
-            }
-        }
-        if let result = fast ?? nil { return result }
-        return lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+        utf8Precedes(lhs, rhs)
     }
 
     private func index(of name: String) -> Int? {

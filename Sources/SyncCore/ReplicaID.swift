@@ -40,7 +40,7 @@ public struct ReplicaID: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     public static func < (lhs: ReplicaID, rhs: ReplicaID) -> Bool {
-        lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8)
+        utf8Precedes(lhs.rawValue, rhs.rawValue)
     }
 
     public var description: String { rawValue }

@@ -87,6 +87,26 @@ public final class SyncStore: Sendable {
             writer: destination, schema: schema, clock: clock ?? physicalClock, options: options ?? self.options)
     }
 
+    /// A private in-memory copy that is a new replica: every record, cursor and clock of this
+    /// store under a fresh replica id with its counter at zero (a device provisioned from a
+    /// synced image). Unlike `copy()`, the two never write under one id.
+    public func fork(clock: (any PhysicalClock)? = nil) throws(StoreError) -> SyncStore {
+        let destination: DatabaseQueue = try perform {
+            let queue = try DatabaseQueue()
+            try writer.backup(to: queue)
+            try queue.write { db in
+                try db.execute(
+                    sql: "UPDATE _sync_meta SET replica_id = ?, counter = 0",
+                    arguments: [SyncStore.makeReplicaID().rawValue])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO _sync_settings (name, value) VALUES ('store.forked_from', ?)",
+                    arguments: [replicaID.rawValue])
+            }
+            return queue
+        }
+        return try SyncStore(writer: destination, schema: schema, clock: clock ?? physicalClock, options: options)
+    }
+
     /// Runs `body` as one write transaction: all of its writes commit together, or, if it
     /// throws, none do. Throws a `StoreError`, or whatever `body` throws.
     @discardableResult

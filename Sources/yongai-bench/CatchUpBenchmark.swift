@@ -88,10 +88,13 @@ struct CatchUpBenchmark {
         print(
             "catch-up: \(station) back after a day offline: pushes \(moved.pushed) changes (\(ownDay.count) check-ins, 20 status edits), pulls \(moved.pulled) station updates; \(moved.bytes) bytes; \(rounds) rounds (median)"
         )
-        print(String(format: "  one sync over TCP                      %8.1f ms   rounds: %@", oursMillis, Self.list(ours)))
         print(
             String(
-                format: "  the same JSON bytes over loopback      %8.1f ms   rounds: %@", baselineMillis, Self.list(baseline)))
+                format: "  one sync over TCP                      %8.1f ms   rounds: %@", oursMillis, Self.list(ours)))
+        print(
+            String(
+                format: "  the same JSON bytes over loopback      %8.1f ms   rounds: %@", baselineMillis,
+                Self.list(baseline)))
         print(String(format: "  ratio (ours / baseline time): %.1f", oursMillis / baselineMillis))
         print(
             "{\"bench\":\"catch-up\",\"pushed\":\(moved.pushed),\"pulled\":\(moved.pulled),\"ms\":\(String(format: "%.1f", oursMillis)),\"baseline_ms\":\(String(format: "%.2f", baselineMillis)),\"ratio\":\(String(format: "%.2f", oursMillis / baselineMillis))}"

@@ -12,7 +12,8 @@ struct YongaiBench: AsyncParsableCommand {
         subcommands: [
             DatasetCommand.self, LocalWriteCommand.self, MergeApplyCommand.self, SyncInitialCommand.self,
             SyncNoopCommand.self,
-            StationsNearCommand.self, CatchUpCommand.self,
+            StationsNearCommand.self, CatchUpCommand.self, ReconnectStormCommand.self,
+            CLIMemoryCommand.self,
         ])
 }
 
@@ -141,5 +142,48 @@ struct CatchUpCommand: AsyncParsableCommand {
     func run() async throws {
         guard rounds > 0, batch > 0 else { throw ValidationError("--rounds and --batch must be positive") }
         try await CatchUpBenchmark(rounds: rounds, batch: batch).run()
+    }
+}
+
+struct ReconnectStormCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconnect-storm",
+        abstract: "Every rest station's kiosk reconnects at once after an outage (needs the built yongai-syncd).")
+
+    @Option(help: "Kiosks reconnecting at once.")
+    var devices = 2_438
+
+    @Option(help: "Check-ins each kiosk made offline.")
+    var checkins = 50
+
+    @Option(help: "Status edits made during the outage, for every kiosk to pull.")
+    var edits = 20
+
+    @Option(help: "Records per push or pull batch.")
+    var batch = 500
+
+    func run() async throws {
+        guard devices > 0, checkins >= 0, edits >= 0, edits <= devices, batch > 0 else {
+            throw ValidationError("--devices and --batch must be positive; --edits at most --devices")
+        }
+        try await ReconnectStormBenchmark(devices: devices, checkins: checkins, edits: edits, batch: batch).run()
+    }
+}
+
+struct CLIMemoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cli-memory",
+        abstract: "Peak memory of the yongai CLI during a full initial sync, small vs large (needs the built binaries)."
+    )
+
+    @Option(help: "Records the daemon holds for each run, comma-separated.")
+    var sizes = "30000,300000"
+
+    func run() throws {
+        let parsed = sizes.split(separator: ",").compactMap { Int($0) }
+        guard parsed.count >= 2, parsed.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--sizes takes at least two positive numbers")
+        }
+        try CLIMemoryBenchmark(sizes: parsed).run()
     }
 }

@@ -166,6 +166,30 @@ import YongaiDomain
         #expect(try daemon.store.conflicts().isEmpty)
     }
 
+    @Test func aForkIsANewReplicaHoldingTheSameData() throws {
+        let fixture = try StoreFixture()
+        try fixture.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
+        try fixture.store.setCursor("daemon.pull", to: 1)
+        let fork = try fixture.store.fork()
+        #expect(fork.replicaID != fixture.store.replicaID)
+        #expect(try fork.allChanges() == fixture.store.allChanges())
+        #expect(try fork.cursor(named: "daemon.pull") == 1)
+        #expect(try fork.counter() == 0)
+        // Both write after the fork: the writes are concurrent siblings, never one dot twice.
+        try fork.write { try $0.put("stations", key: "st-1", ["status": .text("full")]) }
+        try fixture.store.write { try $0.put("stations", key: "st-1", ["status": .text("closed")]) }
+        let summary = try fixture.store.pull(from: fork)
+        #expect(summary.clashes.isEmpty)
+        let merged = try #require(try fixture.store.record("stations", key: "st-1"))
+        #expect(merged.register(of: "status")?.values.count == 2)
+        // A plain copy keeps the id: the same writes would clash.
+        let copy = try fixture.store.copy()
+        try copy.write { try $0.put("stations", key: "st-1", ["status": .text("open")]) }
+        let sibling = try fixture.store.copy()
+        try sibling.write { try $0.put("stations", key: "st-1", ["status": .text("full")]) }
+        #expect(try sibling.pull(from: copy).clashes.count == 1)
+    }
+
     /// A store file copied to another place takes a replica id of its own: the copy and the
     /// original then write side by side without ever clashing.
     @Test func aCopiedStoreFileTakesItsOwnReplicaID() throws {
