@@ -51,6 +51,9 @@ public final class DaemonSession {
     /// Set by `hello`.
     public private(set) var reader: ScopedReader?
     private var clientReplica: ReplicaID?
+    /// Changes this connection's pushes produced that hold exactly what the client sent: its
+    /// pulls skip them (the client has them), until its cursor passes them.
+    private var echoes = Set<Int64>()
 
     public init(
         store: SyncStore, policy: any AccessPolicy, authenticator: any Authenticator, configuration: Configuration
@@ -83,7 +86,9 @@ public final class DaemonSession {
             case .push(let id, let records):
                 return try push(id: id, records: records, reader: try greeted(id))
             case .pull(let id, let cursor, let limit):
-                let batch = try greeted(id).batch(after: cursor, limit: limit ?? configuration.maximumBatch)
+                let batch = try greeted(id).batch(
+                    after: cursor, limit: limit ?? configuration.maximumBatch, skipping: echoes)
+                if !echoes.isEmpty { echoes = echoes.filter { $0 > batch.cursor } }
                 return Output(messages: [
                     .changes(id: id, records: batch.records, cursor: batch.cursor, more: batch.more)
                 ])
@@ -199,6 +204,7 @@ public final class DaemonSession {
             }
         }
         let summary = try store.merge(accepted)
+        echoes.formUnion(summary.echoes)
         for (position, error) in summary.clashes {
             let index = acceptedIndexes[position]
             refused.append(

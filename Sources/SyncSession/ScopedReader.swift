@@ -22,13 +22,16 @@ public struct ScopedReader: Sendable {
             })
     }
 
-    /// The next batch of changes after `cursor` in scope, as wire records.
-    public func batch(after cursor: Int64, limit: Int) throws(StoreError) -> (
+    /// The next batch of changes after `cursor` in scope, as wire records, leaving out the
+    /// changes at the sequence numbers in `skipping` (the reader's own pushes, echoed back).
+    public func batch(after cursor: Int64, limit: Int, skipping: Set<Int64> = []) throws(StoreError) -> (
         records: [KeyedRecord], cursor: Int64, more: Bool
     ) {
         let policy = policy
         let principal = principal
-        let batch = try store.changes(after: cursor, limit: limit, scopes: scopes) { policy.mayRead($0, by: principal) }
+        let batch = try store.changes(after: cursor, limit: limit, scopes: scopes) { change in
+            !skipping.contains(change.seq) && policy.mayRead(change, by: principal)
+        }
         return (
             batch.changes.map(\.record), batch.nextCursor,
             batch.hasMore

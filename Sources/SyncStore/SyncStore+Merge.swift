@@ -65,7 +65,7 @@ extension SyncStore {
                 if !record.state.isDeleted, try !storage.mayHaveTombstones(table),
                     try storage.insertIfAbsent(table, key: record.key, state: record.state, seq: meta.seq + 1)
                 {
-                    _ = meta.nextSeq()
+                    summary.echoes.append(meta.nextSeq())
                     summary.new += 1
                     if record.state.hasConflicts { summary.conflicts += 1 }
                     continue
@@ -86,7 +86,9 @@ extension SyncStore {
                 }
                 if stored.location == .absent { summary.new += 1 } else { summary.changed += 1 }
                 if merged.hasConflicts { summary.conflicts += 1 }
-                try storage.save(table, key: record.key, state: merged, seq: meta.nextSeq(), replacing: stored)
+                let seq = meta.nextSeq()
+                try storage.save(table, key: record.key, state: merged, seq: seq, replacing: stored)
+                if merged == record.state { summary.echoes.append(seq) }
             }
             if let cursor {
                 try SyncStore.saveCursor(cursor.name, cursor.value, db)
