@@ -91,7 +91,12 @@ public struct CollectionSchema: Sendable {
         for (fieldName, value) in values {
             // Comparing a few short names (lengths first) beats hashing them.
             let length = fieldName.utf8.count
-            guard let position = fieldNames.firstIndex(where: { $0.length == length && $0.name == fieldName }) else {
+            var position = 0
+            while position < fieldNames.count {
+                if fieldNames[position].length == length && fieldNames[position].name == fieldName { break }
+                position += 1
+            }
+            guard position < fieldNames.count else {
                 throw CoreError(.unknownField, "\(name) has no field \(fieldName.debugDescription)")
             }
             accept(position, try fields[position].validate(value, in: name))

@@ -166,9 +166,9 @@ struct CollectionTable: Sendable {
         }
         let count = Int32(schema.fields.count)
         statement.bind(seq, at: base + count + 1)
-        statement.bind(
-            codec.encodeNewLiveRecord(present: { present & (1 << UInt64($0)) != 0 }, dot: dot, timestamp: timestamp),
-            at: base + count + 2)
+        codec.withNewLiveRecord(present: { present & (1 << UInt64($0)) != 0 }, dot: dot, timestamp: timestamp) {
+            statement.bind($0, at: base + count + 2)
+        }
         statement.bind(key, at: base + count + 3)
     }
 

@@ -95,9 +95,43 @@ struct RecordStateCodec: Sendable {
     /// each declared field where `present` is true: byte for byte what `encode(_:live:)` gives
     /// for that state, without building it.
     func encodeNewLiveRecord(present: (Int) -> Bool, dot: Dot, timestamp: HybridTimestamp) -> [UInt8] {
+        withNewLiveRecord(present: present, dot: dot, timestamp: timestamp) { Array($0) }
+    }
+
+    /// `encodeNewLiveRecord`, handing the bytes to `body` from a stack buffer (no allocation).
+    func withNewLiveRecord<T>(
+        present: (Int) -> Bool, dot: Dot, timestamp: HybridTimestamp, _ body: (UnsafeRawBufferPointer) -> T
+    ) -> T {
         var mask: UInt64 = 1
         for index in 0..<(knownNames.count - 1) where present(index) { mask |= 1 << UInt64(index + 1) }
-        return Self.singleWrite(dot: dot, timestamp: timestamp, mask: mask)
+        // Version, a replica of at most 64 bytes with its length, and three varints.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 104) { buffer in
+            var count = 0
+            func varint(_ value: UInt64) {
+                var value = value
+                while value >= 0x80 {
+                    buffer[count] = UInt8(truncatingIfNeeded: value) | 0x80
+                    count += 1
+                    value >>= 7
+                }
+                buffer[count] = UInt8(value)
+                count += 1
+            }
+            buffer[0] = Self.singleWriteVersion
+            count = 1
+            var replica = dot.replica.rawValue
+            replica.withUTF8 { bytes in
+                varint(UInt64(bytes.count))
+                for byte in bytes {
+                    buffer[count] = byte
+                    count += 1
+                }
+            }
+            varint(UInt64(dot.counter))
+            varint(UInt64(bitPattern: timestamp.rawValue))
+            varint(mask)
+            return body(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
+        }
     }
 
     /// The short form of a live state written by one write, or nil when the state is anything else.

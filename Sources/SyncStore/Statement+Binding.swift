@@ -45,6 +45,11 @@ extension Statement {
         }
     }
 
+    /// Binds a copy of `bytes` (SQLite copies them now).
+    func bind(_ bytes: UnsafeRawBufferPointer, at index: Int32) {
+        sqlite3_bind_blob(sqliteStatement, index, bytes.baseAddress, Int32(bytes.count), sqliteTransient)
+    }
+
     /// Binds `bytes` at `index` without copying them, then runs the statement.
     public func run(bindingBlob bytes: [UInt8], at index: Int32) throws {
         try bytes.withUnsafeBytes { buffer in
