@@ -21,6 +21,7 @@ extension JSONParser {
             if key == "records" {
                 guard records == nil else { throw parser.failure("duplicate member records") }
                 var list: [RawRecord] = []
+                try parser.expect(UInt8(ascii: "["))
                 try parser.elements { (parser) throws(Failure) in list.append(try parser.rawRecord()) }
                 records = list
             } else {

@@ -1,7 +1,8 @@
 import SyncCore
-import SyncProtocol
 import SyncTesting
 import Testing
+
+@testable import SyncProtocol
 
 @Suite struct MessageTests {
     static func decodeClient(_ text: String) throws(ProtocolError) -> ClientMessage {
@@ -40,11 +41,14 @@ import Testing
     @Test func theFastRecordPathAgreesWithTheGenericOne() throws {
         for seed in UInt64(0)..<200 {
             let records = Self.randomRecords(seed: seed)
-            for message in [
-                DaemonMessage.changes(id: .integer(7), records: records, cursor: 9, more: false),
-                DaemonMessage.changes(id: nil, records: [], cursor: 9, more: true),
+            for (message, count) in [
+                (DaemonMessage.changes(id: .integer(7), records: records, cursor: 9, more: false), records.count),
+                (DaemonMessage.changes(id: nil, records: [], cursor: 9, more: true), 0),
             ] {
                 let line = Array(message.line().dropLast())
+                // The fast path must really read the records (a fallback would hide its faults).
+                let raw = try line.withUnsafeBytes { buffer in try JSONParser.parseMessage(buffer) }
+                #expect(raw.records?.count == count, "seed \(seed)")
                 let fast = try line.withUnsafeBytes { buffer in
                     try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
                 }
@@ -52,7 +56,10 @@ import Testing
                 #expect(fast == generic && fast == message, "seed \(seed)")
             }
             let push = ClientMessage.push(id: .string("p"), records: records)
-            #expect(try Self.decodeClient(String(decoding: push.line().dropLast(), as: UTF8.self)) == push)
+            let pushLine = Array(push.line().dropLast())
+            let rawPush = try pushLine.withUnsafeBytes { buffer in try JSONParser.parseMessage(buffer) }
+            #expect(rawPush.records?.count == records.count, "seed \(seed)")
+            #expect(try Self.decodeClient(String(decoding: pushLine, as: UTF8.self)) == push)
         }
     }
 
