@@ -95,7 +95,8 @@ extension KeyedRecord {
         }
         let context: VersionVector
         do {
-            context = try VersionVector(validating: entries.sorted { $0.replica < $1.replica })
+            let ordered = zip(entries, entries.dropFirst()).allSatisfy { $0.replica < $1.replica }
+            context = try VersionVector(validating: ordered ? entries : entries.sorted { $0.replica < $1.replica })
         } catch {
             throw Self.invalid("ctx names a replica twice")
         }
@@ -112,7 +113,7 @@ extension KeyedRecord {
                     let (dot, timestamp) = try Self.stamp(stamp, entries)
                     parsed.append(RegisterValue(value: value, dot: dot, timestamp: timestamp))
                 }
-                values = parsed.sorted { $0.dot < $1.dot }
+                values = parsed.count < 2 ? parsed : parsed.sorted { $0.dot < $1.dot }
             case .bare(let value):
                 guard let base else { throw Self.invalid("field \(name) uses the default dot but d is absent") }
                 values = [RegisterValue(value: value, dot: base.dot, timestamp: base.timestamp)]
@@ -123,7 +124,10 @@ extension KeyedRecord {
                 throw Self.invalid("field \(name): \(error.message)")
             }
         }
-        fields.sort { RecordState.namePrecedes($0.name, $1.name) }
+        // Writers send fields in name order; sort only what arrives otherwise.
+        if !zip(fields, fields.dropFirst()).allSatisfy({ RecordState.namePrecedes($0.name, $1.name) }) {
+            fields.sort { RecordState.namePrecedes($0.name, $1.name) }
+        }
         do {
             state = try RecordState(validatingFields: fields, context: context)
         } catch {
