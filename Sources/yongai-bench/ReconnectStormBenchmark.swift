@@ -11,13 +11,27 @@ import YongaiDomain
 /// `yongai-syncd` process. Each kiosk holds 50 check-ins made offline and has 20 status edits
 /// (made by the hotline during the outage) to pull. Measured: seconds until every kiosk has
 /// converged, the daemon's peak memory, and errors. Targets: 0 errors, under 30 s, under 1 GiB.
+/// The baseline: the same kiosks reconnecting one at a time, on a fresh daemon.
 struct ReconnectStormBenchmark {
     let devices: Int
     let checkins: Int
     let edits: Int
     let batch: Int
 
-    func run() async throws {
+    /// What one reconnection of every kiosk gave.
+    struct Outcome {
+        var seconds: Double
+        var peakKiB: Int
+        var baselineKiB: Int
+        var failures: Int
+        var held: Int
+        var unconverged: Int
+        var exitStatus: Int32
+    }
+
+    /// The outage and the reconnection, on a fresh daemon: every kiosk at once, or one after
+    /// another.
+    func scenario(concurrent: Bool) async throws -> Outcome {
         let directory = NSTemporaryDirectory() + "yongai-bench-storm-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let data = directory + "/daemon"
@@ -44,7 +58,9 @@ struct ReconnectStormBenchmark {
         // Before the outage every kiosk was in sync: provision each from one synced image.
         let image = try SyncStore(.inMemory, schema: YongaiCollections.schema)
         try await client(image, role: "station", subject: stations[0].key).sync()
-        print("provisioning \(devices) kiosks, each with \(checkins) check-ins made offline…")
+        print(
+            "provisioning \(devices) kiosks, each with \(checkins) check-ins made offline, to reconnect \(concurrent ? "at once" : "one at a time")…"
+        )
         var kiosks: [(station: String, store: SyncStore)] = []
         for (index, station) in stations.enumerated() {
             let store = try image.fork()
@@ -79,26 +95,20 @@ struct ReconnectStormBenchmark {
         try await client(hotline, role: "admin", subject: "hotline").sync()
         let baselineMemory = Self.peakMemory(of: daemon.process.processIdentifier)
 
-        print("the outage ends: \(devices) kiosks reconnect at once…")
         let started = ContinuousClock.now
-        let failures = try await withThrowingTaskGroup(of: Int.self) { group in
-            for kiosk in kiosks {
-                let syncClient = client(kiosk.store, role: "station", subject: kiosk.station)
-                group.addTask {
-                    var failures = 0
-                    while true {
-                        do {
-                            try await syncClient.sync()
-                            return failures
-                        } catch {
-                            failures += 1
-                            if failures > 5 { throw error }
-                            try await Task.sleep(for: .milliseconds(200 * failures))
-                        }
-                    }
+        var failures = 0
+        if concurrent {
+            failures = try await withThrowingTaskGroup(of: Int.self) { group in
+                for kiosk in kiosks {
+                    let syncClient = client(kiosk.store, role: "station", subject: kiosk.station)
+                    group.addTask { try await Self.syncRetrying(syncClient) }
                 }
+                return try await group.reduce(0, +)
             }
-            return try await group.reduce(0, +)
+        } else {
+            for kiosk in kiosks {
+                failures += try await Self.syncRetrying(client(kiosk.store, role: "station", subject: kiosk.station))
+            }
         }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -123,21 +133,55 @@ struct ReconnectStormBenchmark {
         }
         daemon.process.terminate()
         daemon.process.waitUntilExit()
+        return Outcome(
+            seconds: seconds, peakKiB: peak, baselineKiB: baselineMemory, failures: failures, held: held,
+            unconverged: unconverged, exitStatus: daemon.process.terminationStatus)
+    }
+
+    func run() async throws {
+        let alone = try await scenario(concurrent: false)
+        let storm = try await scenario(concurrent: true)
+        let mib = { (kib: Int) in String(format: "%.1f", Double(kib) / 1024) }
         print(
-            "reconnect-storm: \(devices) kiosks at once, each pushing \(checkins) check-ins and pulling \(edits) status edits, against a yongai-syncd process"
+            "reconnect-storm: \(devices) kiosks, each pushing \(checkins) check-ins and pulling \(edits) status edits, against a yongai-syncd process"
         )
-        print(String(format: "  all converged after          %8.2f s        target: under 30 s", seconds))
+        print("                                   all at once     one at a time (baseline)")
         print(
             String(
-                format: "  daemon peak memory           %8.1f MiB      target: under 1 GiB (%.1f MiB before the storm)",
-                Double(peak) / 1024, Double(baselineMemory) / 1024))
-        print("  failed syncs (retried)       \(String(format: "%8d", failures))          target: 0")
-        print("  check-ins held by the daemon \(String(format: "%8d", held)) of \(devices * checkins)")
-        print("  kiosks not converged         \(String(format: "%8d", unconverged))")
-        print("  daemon exit status on SIGTERM \(daemon.process.terminationStatus)")
+                format: "  converged after              %8.2f s      %8.2f s        target: under 30 s", storm.seconds,
+                alone.seconds))
         print(
-            "{\"bench\":\"reconnect-storm\",\"devices\":\(devices),\"seconds\":\(String(format: "%.2f", seconds)),\"daemon_peak_mib\":\(String(format: "%.1f", Double(peak) / 1024)),\"errors\":\(failures),\"unconverged\":\(unconverged),\"checkins_held\":\(held)}"
+            "  daemon peak memory           \(mib(storm.peakKiB).leftPadded(8)) MiB    \(mib(alone.peakKiB).leftPadded(8)) MiB      target: under 1 GiB (\(mib(storm.baselineKiB)) MiB before)"
         )
+        print(
+            "  failed syncs (retried)       \(String(storm.failures).leftPadded(8))        \(String(alone.failures).leftPadded(8))          target: 0"
+        )
+        print(
+            "  check-ins held by the daemon \(String(storm.held).leftPadded(8))        \(String(alone.held).leftPadded(8))          of \(devices * checkins)"
+        )
+        print(
+            "  kiosks not converged         \(String(storm.unconverged).leftPadded(8))        \(String(alone.unconverged).leftPadded(8))"
+        )
+        print("  daemon exit status on SIGTERM \(storm.exitStatus)               \(alone.exitStatus)")
+        print(String(format: "ratio (all at once / one at a time): %.2f", storm.seconds / alone.seconds))
+        print(
+            "{\"bench\":\"reconnect-storm\",\"devices\":\(devices),\"seconds\":\(String(format: "%.2f", storm.seconds)),\"baseline_seconds\":\(String(format: "%.2f", alone.seconds)),\"ratio\":\(String(format: "%.3f", storm.seconds / alone.seconds)),\"daemon_peak_mib\":\(mib(storm.peakKiB)),\"errors\":\(storm.failures),\"unconverged\":\(storm.unconverged),\"checkins_held\":\(storm.held)}"
+        )
+    }
+
+    /// One kiosk's sync, retried after a failure (up to 5 times); returns the failures.
+    static func syncRetrying(_ client: SyncClient) async throws -> Int {
+        var failures = 0
+        while true {
+            do {
+                try await client.sync()
+                return failures
+            } catch {
+                failures += 1
+                if failures > 5 { throw error }
+                try await Task.sleep(for: .milliseconds(200 * failures))
+            }
+        }
     }
 
     /// The peak resident memory of a running process, in KiB (`VmHWM`).
@@ -146,5 +190,12 @@ struct ReconnectStormBenchmark {
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
         return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
             ?? 0
+    }
+}
+
+extension String {
+    /// The string right-aligned in `width` columns.
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }
