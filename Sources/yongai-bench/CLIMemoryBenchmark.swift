@@ -8,14 +8,15 @@ import YongaiDomain
     import Glibc
 #endif
 
-/// `cli-memory`: the peak memory of the real `yongai` CLI during a full initial sync, at a
-/// small and a large store. A streaming sync holds one batch at a time, so its peak stays
+/// `cli-memory`: the peak memory of the real `yongai` CLI during a rider's full initial sync
+/// (every station and the rider's own check-ins), at a small and a large scope. A streaming sync holds one batch at a time, so its peak stays
 /// flat as the record count grows; loading everything would grow with it.
 struct CLIMemoryBenchmark {
     let sizes: [Int]
 
     func run() throws {
         let city = CityDataset()
+        let rider = city.riders[0]
         var peaks: [(records: Int, kib: Int, seconds: Double)] = []
         for size in sizes {
             let directory = NSTemporaryDirectory() + "yongai-bench-climem-\(UUID().uuidString)"
@@ -25,8 +26,10 @@ struct CLIMemoryBenchmark {
             let seed = try SyncStore(.file(data + "/store.sqlite"), schema: YongaiCollections.schema)
             let stations = Array(city.stationRecords.prefix(size))
             try seed.write { try $0.put("stations", batch: stations) }
+            // Every check-in is the rider's own, so its scope grows with the store.
             var chunk: [CityDataset.Record] = []
-            for checkin in city.checkins(first: max(0, size - stations.count)) {
+            for var checkin in city.checkins(first: max(0, size - stations.count)) {
+                checkin.values["rider_id"] = .text(rider)
                 chunk.append(checkin)
                 if chunk.count == 10_000 {
                     try seed.write { try $0.put("checkins", batch: chunk) }
@@ -37,9 +40,8 @@ struct CLIMemoryBenchmark {
             try seed.close()
             let daemon = try DaemonProcess(dataDirectory: data)
             defer { daemon.process.terminate() }
-            // The hotline's staff read everything: the whole store comes down.
             let token = try TokenAuthority.loadOrCreate(at: data + "/secret").issue(
-                role: "staff", subject: "hotline-1", issuedAt: 0)
+                role: "rider", subject: rider, issuedAt: 0)
             let home = directory + "/home"
             let yongai = try DaemonProcess.product("yongai")
             let initialized = try Self.spawn(
@@ -54,7 +56,9 @@ struct CLIMemoryBenchmark {
             guard held == size else { throw CLIMemoryError("the CLI holds \(held ?? 0) of \(size) records") }
             peaks.append((size, synced.maximumResidentKiB, synced.seconds))
         }
-        print("cli-memory: peak resident memory of `yongai sync` pulling everything into a new home")
+        print(
+            "cli-memory: peak resident memory of a rider's first `yongai sync` into a new home (every station and \(rider)'s check-ins)"
+        )
         for peak in peaks {
             print(
                 String(
