@@ -174,4 +174,44 @@ import YongaiDomain
         #expect(try clone.count("SELECT COUNT(*) FROM checkins WHERE id = 'c-from-clone'") == 1)
         #expect(try network.daemonStore.count("SELECT COUNT(*) FROM checkins WHERE id = 'c-from-original'") == 1)
     }
+
+    /// A pull leaves out what the same connection just pushed when the daemon holds exactly
+    /// that; a merged (conflicting) push comes back, and a new connection gets everything.
+    @Test func aPullLeavesOutTheConnectionsOwnPushesButNotMergedOnes() throws {
+        let network = try Self.offlineScenario()
+        let kiosk = network.store("station-1")
+        let pending = try kiosk.changes(after: 0, limit: 100).changes.map(\.record)
+        #expect(Set(pending.map(\.key)) == ["st-1", "st-2", "c-s1-1"])
+        // The admin's concurrent status edit reaches the daemon first.
+        try network.sync("admin")
+        let before = try network.daemonStore.latestSeq()
+        func hello(_ session: DaemonSession) {
+            let welcome = session.handle(
+                .hello(
+                    .init(
+                        id: .integer(1), protocolVersion: 1, replica: kiosk.replicaID, token: "station:st-1",
+                        cursor: nil)))
+            #expect(welcome.messages.count == 1)
+        }
+        func pulledKeys(_ session: DaemonSession) -> [String] {
+            let reply = session.handle(.pull(id: .integer(3), cursor: before, limit: nil))
+            guard case .changes(_, let records, _, _) = reply.messages.first else { return [] }
+            return records.map(\.key)
+        }
+        let session = network.daemonSession()
+        hello(session)
+        let pushed = session.handle(.push(id: .integer(2), records: pending))
+        guard case .pushed(let result) = pushed.messages.first else {
+            Issue.record("no pushed reply: \(pushed.messages)")
+            return
+        }
+        #expect(result.refused.isEmpty)
+        // st-2 and the check-in are held exactly as pushed: left out. st-1 merged with the
+        // admin's edit into a conflict: it comes back.
+        #expect(pulledKeys(session) == ["st-1"])
+        let another = network.daemonSession()
+        hello(another)
+        #expect(Set(pulledKeys(another)) == ["st-1", "c-s1-1"])
+    }
+
 }
