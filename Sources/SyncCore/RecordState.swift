@@ -70,6 +70,27 @@ public struct RecordState: Hashable, Sendable {
 
     public var hasConflicts: Bool { fields.contains { $0.register.isConflict } }
 
+    /// The dot and timestamp that most single-valued fields share (the first such on a tie),
+    /// nil when no field has a single value: encodings write it once, as the default.
+    public var commonStamp: RegisterValue? {
+        var best: RegisterValue?
+        var bestCount = 0
+        for (index, field) in fields.enumerated() {
+            guard let single = field.register.single else { continue }
+            if let best, best.dot == single.dot, best.timestamp == single.timestamp { continue }
+            let count = fields[index...].reduce(0) { count, other in
+                guard let value = other.register.single, value.dot == single.dot, value.timestamp == single.timestamp
+                else { return count }
+                return count + 1
+            }
+            if count > bestCount {
+                best = single
+                bestCount = count
+            }
+        }
+        return best
+    }
+
     /// The largest hybrid timestamp held, to advance a receiver's clock.
     public var maximumTimestamp: HybridTimestamp {
         var result = HybridTimestamp.zero

@@ -25,7 +25,8 @@ extension KeyedRecord {
             writer.raw(UInt8(ascii: "]"))
         }
         writer.raw("]")
-        let base = state.register(of: RecordState.deletedField)?.single ?? state.fields.first?.register.values[0]
+        // The stamp most fields share is the default: those fields go bare.
+        let base = state.commonStamp
         if let base {
             writer.raw(",\"d\":")
             KeyedRecord.writeStamp(base, entries, closing: true, to: &writer)

@@ -54,7 +54,7 @@ struct RecordStateCodec: Sendable {
             Self.appendVarint(UInt64(entry.counter), to: &out)
         }
         Self.appendVarint(UInt64(state.fields.count), to: &out)
-        let base = state.register(of: RecordState.deletedField)?.single ?? state.fields.first?.register.values[0]
+        let base = state.commonStamp ?? state.fields.first?.register.values[0]
         if let base { appendDot(base, entries, to: &out) }
         // Fields and known names are both sorted: walk them side by side.
         var known = 0
