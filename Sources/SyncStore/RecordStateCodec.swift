@@ -104,34 +104,7 @@ struct RecordStateCodec: Sendable {
     ) -> T {
         var mask: UInt64 = 1
         for index in 0..<(knownNames.count - 1) where present(index) { mask |= 1 << UInt64(index + 1) }
-        // Version, a replica of at most 64 bytes with its length, and three varints.
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 104) { buffer in
-            var count = 0
-            func varint(_ value: UInt64) {
-                var value = value
-                while value >= 0x80 {
-                    buffer[count] = UInt8(truncatingIfNeeded: value) | 0x80
-                    count += 1
-                    value >>= 7
-                }
-                buffer[count] = UInt8(value)
-                count += 1
-            }
-            buffer[0] = Self.singleWriteVersion
-            count = 1
-            var replica = dot.replica.rawValue
-            replica.withUTF8 { bytes in
-                varint(UInt64(bytes.count))
-                for byte in bytes {
-                    buffer[count] = byte
-                    count += 1
-                }
-            }
-            varint(UInt64(dot.counter))
-            varint(UInt64(bitPattern: timestamp.rawValue))
-            varint(mask)
-            return body(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
-        }
+        return Self.withSingleWrite(dot: dot, timestamp: timestamp, mask: mask, body)
     }
 
     /// The short form of a live state written by one write, or nil when the state is anything else.
@@ -159,14 +132,41 @@ struct RecordStateCodec: Sendable {
     }
 
     private static func singleWrite(dot: Dot, timestamp: HybridTimestamp, mask: UInt64) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(40)
-        out.append(singleWriteVersion)
-        appendString(dot.replica.rawValue, to: &out)
-        appendVarint(UInt64(dot.counter), to: &out)
-        appendVarint(UInt64(bitPattern: timestamp.rawValue), to: &out)
-        appendVarint(mask, to: &out)
-        return out
+        withSingleWrite(dot: dot, timestamp: timestamp, mask: mask) { Array($0) }
+    }
+
+    /// The short form (version 3), built in a stack buffer and handed to `body`.
+    private static func withSingleWrite<T>(
+        dot: Dot, timestamp: HybridTimestamp, mask: UInt64, _ body: (UnsafeRawBufferPointer) -> T
+    ) -> T {
+        // Version, a replica of at most 64 bytes with its length, and three varints.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 104) { buffer in
+            var count = 0
+            func varint(_ value: UInt64) {
+                var value = value
+                while value >= 0x80 {
+                    buffer[count] = UInt8(truncatingIfNeeded: value) | 0x80
+                    count += 1
+                    value >>= 7
+                }
+                buffer[count] = UInt8(value)
+                count += 1
+            }
+            buffer[0] = singleWriteVersion
+            count = 1
+            var replica = dot.replica.rawValue
+            replica.withUTF8 { bytes in
+                varint(UInt64(bytes.count))
+                for byte in bytes {
+                    buffer[count] = byte
+                    count += 1
+                }
+            }
+            varint(UInt64(dot.counter))
+            varint(UInt64(bitPattern: timestamp.rawValue))
+            varint(mask)
+            return body(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
+        }
     }
 
     private func decodeSingleWrite(_ reader: inout Reader, column: ((Int) -> FieldValue)?) throws -> RecordState {
