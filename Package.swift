@@ -97,6 +97,7 @@ let package = Package(
             dependencies: [
                 "SyncCore", "SyncStore", "SyncProtocol", "SyncSession", "SyncClient", "YongaiDomain",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(

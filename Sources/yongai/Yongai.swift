@@ -46,15 +46,7 @@ struct HomeOption: ParsableArguments {
 
 /// Runs a command body, turning any error into one line on standard error and an exit code.
 func running(_ body: () async throws -> Void) async throws {
-    do {
-        try await body()
-    } catch let exit as ExitCode {
-        throw exit
-    } catch {
-        let (message, code) = CLIError.line(for: error)
-        FileHandle.standardError.write(Data("yongai: \(message)\n".utf8))
-        throw ExitCode(code)
-    }
+    try await CommandRunner.run(as: "yongai", body)
 }
 
 struct Init: AsyncParsableCommand, HomeCommand {
@@ -71,9 +63,7 @@ struct Init: AsyncParsableCommand, HomeCommand {
 
     func run() async throws {
         try await running {
-            guard ClientConfiguration.address(server) != nil else {
-                throw CLIError("bad server address \(server.debugDescription): use HOST:PORT, as 127.0.0.1:7420")
-            }
+            try CommandRunner.checkServer(server)
             let claims = try TokenClaims(token: token)
             let store = try device.initialize(
                 .init(server: server, token: token, role: claims.role, subject: claims.subject, station: nil))
