@@ -44,6 +44,13 @@ public struct RecordState: Hashable, Sendable {
         self.context = context
     }
 
+    /// A state from parts that are valid by construction (fields in name order, every dot in
+    /// the context): for decoders inside the package that build them so, no checks.
+    package init(orderedFields fields: [Field], context: VersionVector) {
+        self.fields = fields
+        self.context = context
+    }
+
     /// Whether any write has reached this record.
     public var exists: Bool { !fields.isEmpty }
 

@@ -157,6 +157,10 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
     }
 
     private func position(of replica: ReplicaID) -> Position {
+        // Most contexts name one or two replicas: equality is cheaper than ordering.
+        if entries.count <= 4, let index = entries.firstIndex(where: { $0.replica == replica }) {
+            return .found(index)
+        }
         var low = 0
         var high = entries.count
         while low < high {

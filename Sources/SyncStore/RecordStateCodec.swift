@@ -187,7 +187,10 @@ struct RecordStateCodec: Sendable {
                     name: name,
                     register: MultiValueRegister(RegisterValue(value: value, dot: dot, timestamp: timestamp))))
         }
-        return try RecordState(validatingFields: fields, context: VersionVector([replica: dot.counter]))
+        // Names come in `referencesByName` order and every value carries the context's one dot.
+        return RecordState(
+            orderedFields: fields,
+            context: try VersionVector(validating: [.init(replica: replica, counter: dot.counter)]))
     }
 
     /// Decodes a blob. `column(i)` reads the i-th declared field's column of a live row; nil
