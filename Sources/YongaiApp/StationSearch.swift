@@ -5,6 +5,8 @@ import SyncStore
 /// Finding stations in the local store: by kind and state, nearest first when a position is
 /// given (great-circle distance).
 public struct StationSearch: Sendable {
+    /// One station by id.
+    public var id: String?
     public var near: (lat: Double, lon: Double)?
     public var kind: String?
     public var openOnly = false
@@ -57,6 +59,10 @@ public struct StationSearch: Sendable {
         let prefix = box == nil ? "" : "+"
         var conditions: [String] = []
         var arguments: [(any DatabaseValueConvertible)?] = []
+        if let id {
+            conditions.append("id = ?")
+            arguments.append(id)
+        }
         if let kind {
             conditions.append("\(prefix)kind = ?")
             arguments.append(kind)

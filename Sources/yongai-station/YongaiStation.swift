@@ -190,8 +190,8 @@ struct Show: AsyncParsableCommand, StationCommand {
         try await running {
             let (_, station) = try station()
             var search = StationSearch()
-            search.limit = Int.max
-            guard let hit = try search.run(try device.openStore()).first(where: { $0.id == station }) else {
+            search.id = station
+            guard let hit = try search.run(try device.openStore()).first else {
                 throw CLIError("station \(station) is not in the local store yet: run yongai-station sync first")
             }
             print(json ? Output.json([hit]) : Output.table([hit]))
