@@ -24,12 +24,25 @@ public final class SyncClient: Sendable {
     }
 
     /// Connects, pushes everything pending, pulls until caught up, and disconnects.
-    /// `onEvent` sees each batch (for progress).
+    /// `onEvent` sees each batch (for progress). When the daemon finds a copy of this store
+    /// pushing under the same replica id, the store moves its later writes to a new id and
+    /// the sync runs again under it.
     @discardableResult
     public func sync(onEvent: @escaping @Sendable (ClientSession.Event) -> Void = { _ in }) async throws
         -> ClientSession.SyncReport
     {
-        try await converse(subscribe: false, onEvent: onEvent)
+        do {
+            return try await converse(subscribe: false, onEvent: onEvent)
+        } catch let error as SessionError where error.renaming != nil {
+            logRenaming(error)
+            return try await converse(subscribe: false, onEvent: onEvent)
+        }
+    }
+
+    private func logRenaming(_ error: SessionError) {
+        logger.warning(
+            "another device uses a copy of this store; this device's later writes moved to a new replica id",
+            metadata: ["sync.error": "\(error)", "sync.renaming": "\(error.renaming.map { "\($0)" } ?? "")"])
     }
 
     /// Stays in sync until cancelled: syncs, keeps a live subscription, and after any failure
@@ -46,6 +59,9 @@ public final class SyncClient: Sendable {
                 }
             } catch is CancellationError {
                 return
+            } catch let error as SessionError where error.renaming != nil {
+                // Renamed away from a copy of this store: reconnect at once under the new id.
+                logRenaming(error)
             } catch {
                 // A connection that got as far as live was a success: start the backoff over.
                 if reachedLive.load(ordering: .relaxed) { backoff.reset() }

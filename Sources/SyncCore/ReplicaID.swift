@@ -25,6 +25,22 @@ public struct ReplicaID: Hashable, Comparable, Sendable, CustomStringConvertible
         self.rawValue = rawValue
     }
 
+    /// A fresh id of 15 base32 characters (75 bits) drawn from `next`: short enough for Swift to
+    /// keep inline without a heap allocation.
+    public static func random(_ next: () -> UInt64) -> ReplicaID {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+        var bits = next()
+        var high = next()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(15)
+        for index in 0..<15 {
+            if index == 12 { bits = high; high = 0 }
+            bytes.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+        }
+        return ReplicaID(unchecked: String(decoding: bytes, as: UTF8.self))
+    }
+
     public static func isValid(_ string: String) -> Bool {
         let utf8 = string.utf8
         guard !utf8.isEmpty, utf8.count <= maximumLength else { return false }

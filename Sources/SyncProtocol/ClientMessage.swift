@@ -4,8 +4,9 @@ import SyncCore
 public enum ClientMessage: Sendable, Hashable {
     /// First message of every connection: who is speaking and where its pull stopped.
     case hello(Hello)
-    /// Record states the client holds and the daemon may not.
-    case push(id: RequestID, records: [KeyedRecord])
+    /// Record states the client holds and the daemon may not; `lineage` holds the client's
+    /// lineage entries the daemon may not have, oldest first (see `Hello.lineage`).
+    case push(id: RequestID, records: [KeyedRecord], lineage: [LineageEntry]? = nil)
     /// Changes after `cursor` in the client's scope, at most `limit`.
     case pull(id: RequestID, cursor: Int64, limit: Int?)
     /// Stream every change after `cursor` as it lands.
@@ -23,10 +24,14 @@ public enum ClientMessage: Sendable, Hashable {
         /// The daemon's position when it last acknowledged a push from this client (nil when
         /// it never did): a daemon that no longer reaches it has lost pushed writes.
         public let pushed: StreamCursor?
+        /// The newest lineage entry of each of this replica's recent pushes, newest first (nil
+        /// from a client that keeps none): a daemon whose newest entry for the replica is not
+        /// among them refuses with `replica_diverged`: another device pushed under the same id.
+        public let lineage: [LineageEntry]?
 
         public init(
             id: RequestID, protocolVersion: Int, replica: ReplicaID, token: String, cursor: StreamCursor?,
-            pushed: StreamCursor? = nil
+            pushed: StreamCursor? = nil, lineage: [LineageEntry]? = nil
         ) {
             self.id = id
             self.protocolVersion = protocolVersion
@@ -34,13 +39,14 @@ public enum ClientMessage: Sendable, Hashable {
             self.token = token
             self.cursor = cursor
             self.pushed = pushed
+            self.lineage = lineage
         }
     }
 
     public var id: RequestID {
         switch self {
         case .hello(let hello): hello.id
-        case .push(let id, _), .pull(let id, _, _), .subscribe(let id, _), .ping(let id): id
+        case .push(let id, _, _), .pull(let id, _, _), .subscribe(let id, _), .ping(let id): id
         }
     }
 
@@ -56,10 +62,15 @@ public enum ClientMessage: Sendable, Hashable {
             ]
             if let cursor = hello.cursor { members.append(.init("cursor", cursor.json)) }
             if let pushed = hello.pushed { members.append(.init("pushed", pushed.json)) }
+            if let lineage = hello.lineage { members.append(.init("lineage", LineageEntry.json(lineage))) }
             writer.write(.object(members))
-        case .push(let id, let records):
+        case .push(let id, let records, let lineage):
             writer.raw("{\"type\":\"push\",\"id\":")
             writer.write(id.json)
+            if let lineage {
+                writer.raw(",\"lineage\":")
+                writer.write(LineageEntry.json(lineage))
+            }
             writer.raw(",\"records\":[")
             for (index, record) in records.enumerated() {
                 if index > 0 { writer.raw(UInt8(ascii: ",")) }
@@ -111,9 +122,13 @@ public enum ClientMessage: Sendable, Hashable {
                     id: try fields.requestID(), protocolVersion: Int(try fields.integer("protocol", in: 0...1_000_000)),
                     replica: replica, token: try fields.string("token"),
                     cursor: fields["cursor"] == nil ? nil : try fields.cursor("cursor"),
-                    pushed: fields["pushed"] == nil ? nil : try fields.cursor("pushed")))
+                    pushed: fields["pushed"] == nil ? nil : try fields.cursor("pushed"),
+                    lineage: try fields.optionalLineage("lineage", maximum: ProtocolLimits.maximumLineage)))
         case "push":
-            return .push(id: try fields.requestID(), records: try fields.records("records", maximum: maximumBatch))
+            let lineage = try fields.optionalLineage("lineage", maximum: ProtocolLimits.maximumLineageEntries)
+            return .push(
+                id: try fields.requestID(), records: try fields.records("records", maximum: maximumBatch),
+                lineage: lineage)
         case "pull":
             let limit = try fields.optionalInteger("limit", in: 1...Int64(maximumBatch))
             return .pull(

@@ -144,6 +144,7 @@ public enum DaemonMessage: Sendable, Hashable {
             if let id = error.id { members.append(.init("id", id.json)) }
             members.append(.init("code", .string(error.code.rawValue)))
             members.append(.init("message", .string(error.message)))
+            if let lineage = error.lineage { members.append(.init("lineage", LineageEntry.json(lineage))) }
             writer.write(.object(members))
         }
         writer.raw(UInt8(ascii: "\n"))
@@ -204,7 +205,8 @@ public enum DaemonMessage: Sendable, Hashable {
         case "error":
             return .error(
                 ProtocolError(
-                    ProtocolError.Code(try fields.string("code")), try fields.string("message"), id: fields.id))
+                    ProtocolError.Code(try fields.string("code")), try fields.string("message"), id: fields.id,
+                    lineage: try fields.optionalLineage("lineage", maximum: ProtocolLimits.maximumLineageEntries)))
         default:
             throw ProtocolError(.unknownType, "unknown message type \(fields.type.debugDescription)", id: fields.id)
         }

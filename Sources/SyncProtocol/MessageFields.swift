@@ -91,6 +91,26 @@ struct MessageFields {
         return elements
     }
 
+    /// An optional array of lineage entries (`{"token","counter"}`), at most `maximum`.
+    func optionalLineage(_ key: String, maximum: Int) throws(ProtocolError) -> [LineageEntry]? {
+        guard let value = self[key], value != .null else { return nil }
+        guard case .array(let elements) = value else { throw wrongType(key, "an array", value) }
+        guard elements.count <= maximum else {
+            throw invalid("\(type).\(key) holds \(elements.count) entries; the most is \(maximum)")
+        }
+        var entries: [LineageEntry] = []
+        for element in elements {
+            guard case .object = element else { throw wrongType(key, "an array of objects", element) }
+            let entry = MessageFields(members: element.objectMembers, type: "\(type).\(key)", id: id)
+            let token = try entry.string("token")
+            guard ProtocolLimits.isLineageToken(token) else {
+                throw invalid("\(type).\(key) holds a token that is not 1-64 characters of A-Z a-z 0-9 _ . -")
+            }
+            entries.append(LineageEntry(token: token, counter: try entry.integer("counter", in: 1...Int64.max)))
+        }
+        return entries
+    }
+
     func records(_ key: String, maximum: Int) throws(ProtocolError) -> [KeyedRecord] {
         if let rawRecords {
             guard rawRecords.count <= maximum else { throw tooMany(rawRecords.count, maximum) }

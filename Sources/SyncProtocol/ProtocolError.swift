@@ -1,3 +1,5 @@
+import SyncCore
+
 /// A protocol-level refusal: a stable code, a readable message, and the id of the request it
 /// answers when that much could be read. Sent as an `error` line.
 public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -35,6 +37,11 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let tooManyRecords = Code("too_many_records")
         /// A write of this replica id clashes with one already held: two devices share it.
         public static let replicaClash = Code("replica_clash")
+        /// Another device pushed under the client's replica id since the client last did (a
+        /// copied store); `lineage` lists the daemon's recent lineage entries of the replica.
+        /// The client moves its writes after the newest entry it shares to a new replica id;
+        /// the connection closes.
+        public static let replicaDiverged = Code("replica_diverged")
         /// The daemon failed; nothing of the request was committed.
         public static let internalError = Code("internal_error")
         /// The daemon is stopping; the connection closes.
@@ -45,21 +52,24 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
     public let message: String
     /// The request this answers, when its id could be read.
     public let id: RequestID?
+    /// For `replica_diverged`: the daemon's recent lineage entries of the replica, oldest first.
+    public let lineage: [LineageEntry]?
 
-    public init(_ code: Code, _ message: String, id: RequestID? = nil) {
+    public init(_ code: Code, _ message: String, id: RequestID? = nil, lineage: [LineageEntry]? = nil) {
         self.code = code
         self.message = message
         self.id = id
+        self.lineage = lineage
     }
 
     /// The same error answering request `id`.
     public func answering(_ id: RequestID?) -> ProtocolError {
-        ProtocolError(code, message, id: id ?? self.id)
+        ProtocolError(code, message, id: id ?? self.id, lineage: lineage)
     }
 
     /// Whether the daemon closes the connection after sending this error.
     public var closesConnection: Bool {
-        [.lineTooLong, .unsupportedProtocol, .badToken, .shuttingDown].contains(code)
+        [.lineTooLong, .unsupportedProtocol, .badToken, .shuttingDown, .replicaDiverged].contains(code)
     }
 
     public var description: String { "\(code): \(message)" }

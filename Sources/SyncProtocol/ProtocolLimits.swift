@@ -1,3 +1,5 @@
+import SyncCore
+
 /// The protocol version and the limits both sides hold to.
 public enum ProtocolLimits {
     /// The protocol version this implementation speaks.
@@ -6,4 +8,14 @@ public enum ProtocolLimits {
     public static let defaultMaximumLine = 1 << 20
     /// The most records a push or a changes batch carries by default.
     public static let defaultMaximumBatch = 1_000
+    /// The most lineage entries a hello carries.
+    public static let maximumLineage = 64
+    /// The most lineage entries a push or an error carries.
+    public static let maximumLineageEntries = 256
+
+    /// Whether `token` is a well-formed lineage token: 1-64 characters of A-Z a-z 0-9 _ . -
+    /// (the replica id alphabet).
+    public static func isLineageToken(_ token: String) -> Bool {
+        (try? ReplicaID(token)) != nil
+    }
 }

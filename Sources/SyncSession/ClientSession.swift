@@ -77,6 +77,8 @@ public final class ClientSession {
     private var pushingWhileLive = false
     /// A pulled batch whose merge waits for `finishPendingWork()`.
     private var deferredMerge: (records: [KeyedRecord], cursor: Int64)?
+    /// The newest lineage entry the push in flight carries.
+    private var pushingLineage: LineageEntry?
     public private(set) var report = SyncReport()
 
     public init(store: SyncStore, configuration: Configuration) {
@@ -90,6 +92,8 @@ public final class ClientSession {
     var epochName: String { configuration.peerName + ".epoch" }
     var pushedEpochName: String { configuration.peerName + ".pushed_epoch" }
     var pushedSeqName: String { configuration.peerName + ".pushed_seq" }
+    var lineageName: String { configuration.peerName + ".lineage" }
+    var lineageSentName: String { configuration.peerName + ".lineage_sent" }
 
     /// Whether the session is caught up and streaming live changes.
     public var isLive: Bool {
@@ -103,11 +107,13 @@ public final class ClientSession {
         let seq = try storeCall { try store.cursor(named: pullCursorName) }
         let pushedEpoch = try storeCall { try store.setting(named: pushedEpochName) }
         let pushedSeq = try storeCall { try store.cursor(named: pushedSeqName) }
+        let lineage = try storeCall { PushLineage(try store.setting(named: lineageName)) }
+        let replica = try storeCall { try store.storedReplicaID() }
         phase = .greeting
         let hello = ClientMessage.Hello(
-            id: makeID(), protocolVersion: ProtocolLimits.version, replica: store.replicaID, token: configuration.token,
+            id: makeID(), protocolVersion: ProtocolLimits.version, replica: replica, token: configuration.token,
             cursor: epoch.map { StreamCursor(epoch: $0, seq: seq) },
-            pushed: pushedEpoch.map { StreamCursor(epoch: $0, seq: pushedSeq) })
+            pushed: pushedEpoch.map { StreamCursor(epoch: $0, seq: pushedSeq) }, lineage: lineage.tips)
         return [.send(.hello(hello))]
     }
 
@@ -117,6 +123,9 @@ public final class ClientSession {
         // duplicate from the transport: acting on it could acknowledge what never arrived.
         if let id = message.replyID, id != awaiting { return [] }
         switch (phase, message) {
+        case (_, .error(let error)) where error.code == .replicaDiverged:
+            phase = .done
+            throw try diverged(error)
         case (_, .error(let error)):
             phase = .done
             throw SessionError(error)
@@ -168,8 +177,10 @@ public final class ClientSession {
         var cursors = [pullCursorName: welcome.cursor.seq]
         var settings = [epochName: welcome.cursor.epoch]
         if welcome.repush {
-            // Start over from the first change, and from a position this daemon has.
+            // Start over from the first change, and from a position this daemon has; send the
+            // lineage log again too (the daemon lost the entries with the writes).
             cursors[pushCursorName] = 0
+            settings[lineageSentName] = "0"
             cursors[pushedSeqName] = welcome.cursor.seq
             settings[pushedEpochName] = welcome.cursor.epoch
             report.repushed = true
@@ -202,7 +213,7 @@ public final class ClientSession {
         }
         let records = batch.changes.map(\.record)
         report.sent += records.count
-        return [.send(.push(id: makeID(), records: records))]
+        return [.send(.push(id: makeID(), records: records, lineage: try lineageToPush()))]
     }
 
     private func pushed(
@@ -213,12 +224,45 @@ public final class ClientSession {
         try storeCall {
             try store.recordRefusals(
                 result.refused.map { ($0.collection, $0.key, $0.code, $0.message) }, accepted: accepted)
-            try store.save(
-                settings: [pushedEpochName: result.cursor.epoch],
-                cursors: [pushCursorName: nextCursor, pushedSeqName: result.cursor.seq])
+            var settings = [pushedEpochName: result.cursor.epoch]
+            if let tip = pushingLineage { settings[lineageSentName] = String(tip.counter) }
+            try store.save(settings: settings, cursors: [pushCursorName: nextCursor, pushedSeqName: result.cursor.seq])
         }
         report.refused += result.refused.count
         return [.pushed(sent: keys.count, accepted: result.accepted, refused: result.refused)] + (try pushNext())
+    }
+
+    /// The lineage log entries a push carries: those after the newest the daemon acknowledged
+    /// (at most the newest 256). The newest is saved as a push tip before the push is sent:
+    /// the daemon may take it even if the reply is lost.
+    private func lineageToPush() throws(SessionError) -> [LineageEntry] {
+        try storeCall {
+            let acknowledged = Int64(try store.setting(named: lineageSentName) ?? "") ?? 0
+            let entries = try store.lineageLog(after: acknowledged, limit: ProtocolLimits.maximumLineageEntries)
+            pushingLineage = entries.last
+            if let tip = entries.last {
+                var lineage = PushLineage(try store.setting(named: lineageName))
+                lineage.add(tip)
+                try store.save(settings: [lineageName: lineage.encoded])
+            }
+            return entries
+        }
+    }
+
+    /// Another device pushed under our replica id (a copy of this store): our writes after the
+    /// newest write transaction both share (as the daemon's lineage shows) move to a new
+    /// replica id, and the next conversation pushes them.
+    private func diverged(_ error: ProtocolError) throws(SessionError) -> SessionError {
+        let renaming = try storeCall {
+            // Sharing no entry the daemon still keeps, nothing after the first write is known shared.
+            let shared = try store.newestCommonEntry(with: error.lineage ?? []) ?? 0
+            return try store.rekey(after: shared, clearing: [lineageName, lineageSentName])
+        }
+        var failure = SessionError(
+            code: error.code.rawValue,
+            "\(error.message); this device's writes after counter \(renaming.after) now go as replica \(renaming.new)")
+        failure.renaming = renaming
+        return failure
     }
 
     private func pullRequest() -> Event {

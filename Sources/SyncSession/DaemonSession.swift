@@ -83,8 +83,8 @@ public final class DaemonSession {
                 return try welcome(hello)
             case .ping(let id):
                 return Output(messages: [.pong(id: id)])
-            case .push(let id, let records):
-                return try push(id: id, records: records, reader: try greeted(id))
+            case .push(let id, let records, let lineage):
+                return try push(id: id, records: records, lineage: lineage, reader: try greeted(id))
             case .pull(let id, let cursor, let limit):
                 let batch = try greeted(id).batch(
                     after: cursor, limit: limit ?? configuration.maximumBatch, skipping: echoes)
@@ -98,6 +98,11 @@ public final class DaemonSession {
             }
         } catch let error as ProtocolError {
             return Output(messages: [.error(error.answering(message.id))], close: error.closesConnection)
+        } catch let error as StoreError where error.code == .replicaDiverged {
+            let wire =
+                (try? reader?.lineage?.protocolError(error, id: message.id, store: store))
+                ?? ProtocolError(.replicaDiverged, error.message, id: message.id)
+            return Output(messages: [.error(wire)], close: true)
         } catch let error as StoreError {
             return Output(messages: [
                 .error(ProtocolError(.internalError, "the store failed: \(error.message)", id: message.id))
@@ -137,7 +142,9 @@ public final class DaemonSession {
         // A daemon that no longer reaches where it acknowledged the client's last push was
         // restored from an older copy: the client must push everything again.
         let repush = try hello.pushed.map { try store.resumePoint(epoch: $0.epoch, seq: $0.seq) < $0.seq } ?? false
-        let reader = ScopedReader(store: store, principal: principal, policy: policy)
+        let reader = ScopedReader(
+            store: store, principal: principal, policy: policy,
+            lineage: try hello.lineage.map { tokens throws in try checkLineage(of: hello.replica, against: tokens) })
         self.reader = reader
         clientReplica = hello.replica
         let welcome = DaemonMessage.Welcome(
@@ -146,6 +153,21 @@ public final class DaemonSession {
             cursor: StreamCursor(epoch: configuration.epoch, seq: resume), maximumLine: configuration.maximumLine,
             maximumBatch: configuration.maximumBatch)
         return Output(messages: [.welcome(welcome)])
+    }
+
+    /// A guard for a client that keeps its lineage: refused with `replica_diverged` when the
+    /// daemon's newest entry for its replica is not one of its push `tips` (another device
+    /// pushed under the id since), with the daemon's recent entries so it finds where the two
+    /// parted.
+    private func checkLineage(of replica: ReplicaID, against tips: [LineageEntry]) throws -> LineageGuard {
+        let history = try store.lineage(of: replica)
+        if let newest = history.last, !tips.contains(where: { $0.token == newest.token }) {
+            throw ProtocolError(
+                .replicaDiverged,
+                "another device pushed as replica \(replica) since this one last did: a copy of its store is in use; this device's later writes must move to a new replica id",
+                lineage: history)
+        }
+        return LineageGuard(replica: replica, expected: history.last?.token)
     }
 
     /// Checks each author's writes in a pushed record against that author's rights: the
@@ -175,7 +197,9 @@ public final class DaemonSession {
 
     /// Checks every record (schema, access, immutability), merges the rest in one
     /// transaction, and reports each refusal by its index.
-    private func push(id: RequestID, records: [KeyedRecord], reader: ScopedReader) throws -> Output {
+    private func push(id: RequestID, records: [KeyedRecord], lineage: [LineageEntry]?, reader: ScopedReader) throws
+        -> Output
+    {
         var refused: [DaemonMessage.Refusal] = []
         var accepted: [KeyedRecord] = []
         var acceptedIndexes: [Int] = []
@@ -203,7 +227,8 @@ public final class DaemonSession {
                 refuse(error.code.rawValue, error.message)
             }
         }
-        let summary = try store.merge(accepted)
+        let summary = try store.merge(accepted, lineage: reader.lineage?.claim(lineage ?? []))
+        reader.lineage?.landed(lineage ?? [])
         echoes.formUnion(summary.echoes)
         for (position, error) in summary.clashes {
             let index = acceptedIndexes[position]

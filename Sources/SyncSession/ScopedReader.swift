@@ -11,11 +11,14 @@ public struct ScopedReader: Sendable {
 
     /// Per collection, what the principal can read at all: the scan reads only that.
     let scopes: [String: ReadScope]
+    /// The reading replica's push lineage, checked after every read (nil: not checked).
+    public let lineage: LineageGuard?
 
-    public init(store: SyncStore, principal: Principal, policy: any AccessPolicy) {
+    public init(store: SyncStore, principal: Principal, policy: any AccessPolicy, lineage: LineageGuard? = nil) {
         self.store = store
         self.principal = principal
         self.policy = policy
+        self.lineage = lineage
         scopes = Dictionary(
             uniqueKeysWithValues: store.schema.collections.map {
                 ($0.name, policy.readScope(of: $0.name, for: principal))
@@ -24,6 +27,8 @@ public struct ScopedReader: Sendable {
 
     /// The next batch of changes after `cursor` in scope, as wire records, leaving out the
     /// changes at the sequence numbers in `skipping` (the reader's own pushes, echoed back).
+    /// Throws `replica_diverged` when another device pushed under the reader's replica id:
+    /// the batch could hold that device's writes under the reader's own id.
     public func batch(after cursor: Int64, limit: Int, skipping: Set<Int64> = []) throws(StoreError) -> (
         records: [KeyedRecord], cursor: Int64, more: Bool
     ) {
@@ -32,6 +37,7 @@ public struct ScopedReader: Sendable {
         let batch = try store.changes(after: cursor, limit: limit, scopes: scopes) { change in
             !skipping.contains(change.seq) && policy.mayRead(change, by: principal)
         }
+        try lineage?.verify(store)
         return (
             batch.changes.map(\.record), batch.nextCursor,
             batch.hasMore

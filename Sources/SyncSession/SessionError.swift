@@ -1,3 +1,4 @@
+import SyncCore
 import SyncProtocol
 import SyncStore
 
@@ -5,6 +6,8 @@ import SyncStore
 public struct SessionError: Error, Sendable, CustomStringConvertible {
     public let code: String
     public let message: String
+    /// For `replica_diverged`: how the store was renamed to resolve it.
+    public var renaming: ReplicaRenaming?
 
     public init(code: String, _ message: String) {
         self.code = code

@@ -18,6 +18,8 @@ final class SimulatedDevice {
     var nextSyncAt: Int64 = 0
     /// A copy of another device's store (same replica id).
     let isClone: Bool
+    /// The replica id the oracle knows the device's writes under.
+    var knownReplica: ReplicaID
 
     init(name: String, principal: Principal, store: SyncStore, clock: SkewedClock, crashes: CrashSwitch, isClone: Bool)
     {
@@ -27,6 +29,7 @@ final class SimulatedDevice {
         self.clock = clock
         self.crashes = crashes
         self.isClone = isClone
+        knownReplica = store.replicaID
     }
 
     var token: String { "\(principal.role):\(principal.subject)" }
@@ -42,6 +45,8 @@ final class SimulatedConnection {
     let daemonRun: Int
     var lastActivity: Int64
     var open = true
+    /// The daemon sent a closing error; its lines still arrive, the client's are dropped.
+    var closedByDaemon = false
 
     init(id: Int, device: Int, client: ClientSession, daemon: DaemonSession, daemonRun: Int, now: Int64) {
         self.id = id

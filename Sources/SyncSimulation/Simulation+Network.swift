@@ -117,6 +117,8 @@ extension Simulation {
                 close(connection)
                 return
             }
+            // The daemon closed its end: what it sent still arrives; nothing more is read.
+            if connection.closedByDaemon { return }
             let output = packet.line.withUnsafeBytes { connection.daemon.handle(line: $0) }
             if daemonCrashes.fired {
                 daemonCrashes.fired = false
@@ -125,7 +127,7 @@ extension Simulation {
             }
             if output.changedStore { stats.daemonCommits += 1 }
             for message in output.messages { send(message.line(), on: connection, toDaemon: false) }
-            if output.close { close(connection) }
+            if output.close { connection.closedByDaemon = true }
         } else {
             guard device.online else {
                 close(connection)
@@ -147,7 +149,26 @@ extension Simulation {
                     close(connection)
                 }
             }
+            try followRenaming(connection.device)
         }
+    }
+
+    /// A device whose store moved its writes to a new replica id (a copy of it diverged): the
+    /// oracle's history of its writes follows.
+    func followRenaming(_ index: Int) throws {
+        let device = devices[index]
+        guard device.store.replicaID != device.knownReplica, let renaming = try device.store.lastRenaming() else {
+            return
+        }
+        device.knownReplica = device.store.replicaID
+        oracle.rename(device: index, renaming)
+        stats.renamings += 1
+        log(
+            "replica_renamed",
+            [
+                "device": .string(device.name), "old": .string(renaming.old.rawValue),
+                "new": .string(renaming.new.rawValue), "after": .integer(renaming.after),
+            ])
     }
 
     /// Gives up on connections that have heard nothing for a while (lost messages).

@@ -3,6 +3,7 @@ import SyncCore
 import SyncProtocol
 @_spi(Defects) import SyncSession
 @_spi(Defects) @_spi(Simulation) import SyncStore
+import Synchronization
 import YongaiDomain
 
 /// A deterministic simulation of the whole system in one process: a daemon replica and device
@@ -46,6 +47,8 @@ public final class Simulation {
         faultsActive = true
         daemonClock = SkewedClock(time: time, skew: 0)
         var storeOptions = StoreOptions(registersDots: true, newReplicaID: ReplicaID(unchecked: "daemon"))
+        let generator = Mutex(SplitMix64(seed: ~options.seed))
+        storeOptions.random = { generator.withLock { $0.next() } }
         storeOptions.defects = options.storeDefects
         let crashes = daemonCrashes
         storeOptions.crashBeforeCommit = { crashes.shouldCrash() }
@@ -97,6 +100,9 @@ public final class Simulation {
         let crashes = CrashSwitch()
         crashes.random = random
         var storeOptions = StoreOptions(newReplicaID: ReplicaID(unchecked: name))
+        // The device's own seeded source of lineage tokens and new replica ids.
+        let generator = Mutex(SplitMix64(seed: options.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(devices.count)))
+        storeOptions.random = { generator.withLock { $0.next() } }
         storeOptions.defects = options.storeDefects
         storeOptions.crashBeforeCommit = { crashes.shouldCrash() }
         let store =

@@ -19,6 +19,8 @@ public struct SimulationReport: Sendable {
         public var clockJumps = 0
         public var restores = 0
         public var clones = 0
+        /// Devices that moved their writes to a new replica id after a copy diverged.
+        public var renamings = 0
         public var refused = 0
         public var daemonCommits = 0
     }
@@ -80,7 +82,7 @@ public struct SimulationReport: Sendable {
         var lines = [
             "seed \(seed): \(verdict) — \(options)",
             "  \(counts.writes) writes, \(counts.syncsStarted) syncs (\(counts.syncsCompleted) completed, \(counts.syncsFailed) cut), \(counts.messages) messages (\(counts.lost) lost, \(counts.duplicated) duplicated)",
-            "  \(counts.crashes) crashes, \(counts.partitions) partitions, \(counts.clockJumps) clock jumps, \(counts.restores) restores, \(counts.clones) clones, \(counts.refused) refused records",
+            "  \(counts.crashes) crashes, \(counts.partitions) partitions, \(counts.clockJumps) clock jumps, \(counts.restores) restores, \(counts.clones) clones, \(counts.renamings) renamings, \(counts.refused) refused records",
             "  final: \(records) records, \(conflicts) open conflicts, quiesced in \(rounds.map(String.init) ?? "never") rounds, digest \(digest)",
         ]
         lines += violations.prefix(10).map { "  ✗ \($0)" }
@@ -96,7 +98,8 @@ public struct SimulationReport: Sendable {
             "messages": .integer(Int64(counts.messages)), "lost": .integer(Int64(counts.lost)),
             "duplicated": .integer(Int64(counts.duplicated)), "crashes": .integer(Int64(counts.crashes)),
             "partitions": .integer(Int64(counts.partitions)), "restores": .integer(Int64(counts.restores)),
-            "clones": .integer(Int64(counts.clones)), "refused": .integer(Int64(counts.refused)),
+            "clones": .integer(Int64(counts.clones)), "renamings": .integer(Int64(counts.renamings)),
+            "refused": .integer(Int64(counts.refused)),
             "records": .integer(Int64(records)), "conflicts": .integer(Int64(conflicts)),
             "rounds": rounds.map { .integer(Int64($0)) } ?? .null,
             "violations": .array(violations.map { .string($0) }),

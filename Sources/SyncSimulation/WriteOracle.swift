@@ -7,12 +7,12 @@ struct WriteOracle {
         let device: Int
         let collection: String
         let key: String
-        let dot: Dot
+        var dot: Dot
         let timestamp: HybridTimestamp
         /// The fields it wrote (a put includes `_deleted`).
         let fields: Set<String>
         /// The record's context just before the write: everything the writer had seen.
-        let seen: VersionVector
+        var seen: VersionVector
         let time: Int64
     }
 
@@ -20,6 +20,15 @@ struct WriteOracle {
 
     mutating func record(_ write: Write) {
         writes.append(write)
+    }
+
+    /// `device` moved its writes to a new replica id: its writes so far, and what they had
+    /// seen, follow (writes by others never saw the moved dots: the daemon never took them).
+    mutating func rename(device: Int, _ renaming: ReplicaRenaming) {
+        for index in writes.indices where writes[index].device == device {
+            writes[index].dot = renaming.renamed(writes[index].dot)
+            writes[index].seen = renaming.renamed(writes[index].seen)
+        }
     }
 
     /// Writes grouped by record.

@@ -15,6 +15,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let corruptState = Code("corrupt_state")
         /// One dot carries different content on two sides: two devices share a replica id.
         public static let replicaClash = Code("replica_clash")
+        /// Another device pushed under this replica id since the pusher last did: a copied store.
+        public static let replicaDiverged = Code("replica_diverged")
         /// The file was made for a different declaration of a collection.
         public static let schemaMismatch = Code("schema_mismatch")
         /// The record or conflict asked for does not exist.

@@ -3,26 +3,30 @@ import SyncCore
 
 /// The store's persisted clocks: replica id, dot counter, hybrid clock and change sequence.
 /// Read at the start of every write transaction and saved in it, so several processes sharing
-/// the file never reuse a counter or a sequence number.
+/// the file never reuse a counter or a sequence number, nor write under a replica id another
+/// process has just renamed.
 struct StoreMeta {
+    var replica: ReplicaID
     var counter: Int64
     var clock: HybridLogicalClock
     var seq: Int64
 
     static func load(_ db: Database, physicalClock: any PhysicalClock) throws -> StoreMeta {
-        guard let row = try Row.fetchOne(db, sql: "SELECT counter, hlc, seq FROM _sync_meta WHERE singleton = 1") else {
+        let statement = try db.cachedStatement(
+            sql: "SELECT counter, hlc, seq, replica_id FROM _sync_meta WHERE singleton = 1")
+        guard let row = try Row.fetchOne(statement) else {
             throw StoreError(.storage, "the store has no metadata row")
         }
         return StoreMeta(
-            counter: row[0],
+            replica: ReplicaID(unchecked: row[3]), counter: row[0],
             clock: HybridLogicalClock(physicalClock: physicalClock, latest: HybridTimestamp(rawValue: row[1])),
             seq: row[2])
     }
 
     func save(_ db: Database) throws {
         try db.execute(
-            sql: "UPDATE _sync_meta SET counter = ?, hlc = ?, seq = ? WHERE singleton = 1",
-            arguments: [counter, clock.latest.rawValue, seq])
+            sql: "UPDATE _sync_meta SET replica_id = ?, counter = ?, hlc = ?, seq = ? WHERE singleton = 1",
+            arguments: [replica.rawValue, counter, clock.latest.rawValue, seq])
     }
 
     /// The next sequence number for a changed record.

@@ -75,6 +75,24 @@ enum StoreMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v3-sync-lineages") { db in
+            // A device's lineage log: a random token per write transaction, with the counter
+            // it ended at. A daemon's record of each replica's recent entries, oldest first.
+            try db.execute(
+                sql: """
+                    CREATE TABLE _sync_lineage_log (
+                        counter INTEGER PRIMARY KEY,
+                        token TEXT NOT NULL
+                    );
+                    CREATE TABLE _sync_lineages (
+                        replica TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        token TEXT NOT NULL,
+                        counter INTEGER NOT NULL,
+                        PRIMARY KEY (replica, position)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 

@@ -10,6 +10,9 @@ public struct StoreOptions: Sendable {
     /// The replica id a new store takes (the simulator's, so runs are reproducible); nil
     /// draws a random one. An existing store keeps its own.
     public var newReplicaID: ReplicaID?
+    /// Random 64-bit values for lineage tokens and new replica ids (the simulator injects a
+    /// seeded source, so a run replays).
+    public var random: @Sendable () -> UInt64 = { UInt64.random(in: .min ... .max) }
     /// Deliberate defects, for proving that the simulation harness catches them. Never set
     /// outside that self-test.
     @_spi(Defects) public var defects: StoreDefects = []

@@ -23,12 +23,16 @@ extension SyncStore {
     /// - Parameter echoCursor: a cursor of local changes already sent to the record's source
     ///   (a push cursor). When it stood at the latest change before the merge, it moves past
     ///   the merged changes too, so they are not sent back.
+    /// - Parameter lineage: a pushing session's claim on its replica's lineage, checked first
+    ///   in the same transaction: on `replica_diverged` nothing lands.
     @discardableResult
     public func merge(
-        _ records: [KeyedRecord], cursor: (name: String, value: Int64)? = nil, echoCursor: String? = nil
+        _ records: [KeyedRecord], cursor: (name: String, value: Int64)? = nil, echoCursor: String? = nil,
+        lineage: LineageClaim? = nil
     ) throws(StoreError) -> MergeSummary {
         for record in records { try validate(record) }
         return try transaction { db in
+            if let lineage { try SyncStore.advanceLineage(lineage, db) }
             var meta = try StoreMeta.load(db, physicalClock: physicalClock)
             let seqBefore = meta.seq
             let storage = RecordStorage(db)
@@ -38,6 +42,9 @@ extension SyncStore {
             // other's writes.
             var clashed = Set(try String.fetchAll(db, sql: "SELECT replica FROM _sync_clashed_replicas"))
             func markClashed(_ error: StoreError, _ replica: ReplicaID) throws {
+                // The pusher's own writes clash: a copy of its store wrote them too. It moves
+                // its writes to a new replica id instead; nothing of this push lands.
+                if replica == lineage?.replica { throw SyncStore.divergedError(replica) }
                 clashed.insert(replica.rawValue)
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO _sync_clashed_replicas (replica) VALUES (?)",
@@ -48,6 +55,7 @@ extension SyncStore {
                 if !clashed.isEmpty,
                     let replica = try SyncStore.unseenWrite(in: record, from: clashed, storage: storage, table: table)
                 {
+                    if replica == lineage?.replica { throw SyncStore.divergedError(replica) }
                     summary.clashes.append((index, SyncStore.clashedReplicaError(record, replica)))
                     continue
                 }
@@ -60,7 +68,7 @@ extension SyncStore {
                     meta.clock.receive(record.state.maximumTimestamp)
                 }
                 // Our own writes coming back (a restored backup) must never be reissued.
-                meta.counter = max(meta.counter, record.state.context[replicaID])
+                meta.counter = max(meta.counter, record.state.context[meta.replica])
                 // Fast path: a live record new to this store is inserted blind.
                 if !record.state.isDeleted, try !storage.mayHaveTombstones(table),
                     try storage.insertIfAbsent(table, key: record.key, state: record.state, seq: meta.seq + 1)

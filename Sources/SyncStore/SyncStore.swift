@@ -1,14 +1,17 @@
 import Foundation
 import GRDB
 import SyncCore
+import Synchronization
 
 /// An offline-first replica store: declared collections materialized as SQLite tables, every
 /// change captured with dots, contexts and sequence numbers, remote states merged, deltas
 /// extracted and conflicts listed. The one owner of its GRDB connection.
 public final class SyncStore: Sendable {
     public let schema: Schema
-    /// This install's replica id, made at first open and kept in the file.
-    public let replicaID: ReplicaID
+    /// This install's replica id, made at first open and kept in the file; renamed only when
+    /// a copy of the store is found writing under it too (`rekey(after:)`).
+    public var replicaID: ReplicaID { identity.withLock { $0 } }
+    let identity: Mutex<ReplicaID>
     let physicalClock: any PhysicalClock
     /// Whether merges keep a registry of every dot's record, to catch a replica id used by two
     /// devices even when they write different records (a daemon does).
@@ -63,7 +66,7 @@ public final class SyncStore: Sendable {
         allTables = tableList
         let newReplicaID = options.newReplicaID
         let migrator = StoreMigrations.migrator { newReplicaID ?? SyncStore.makeReplicaID() }
-        replicaID = try perform {
+        let replicaID: ReplicaID = try perform {
             try migrator.migrate(writer)
             return try writer.write { db in
                 try StoreMigrations.install(tableList, in: db)
@@ -72,6 +75,7 @@ public final class SyncStore: Sendable {
                 return try ReplicaID(stored)
             }
         }
+        identity = Mutex(replicaID)
         self.writer = writer
     }
 
@@ -248,11 +252,9 @@ public final class SyncStore: Sendable {
         return "file:\(escaped)?vfs=\(vfs)"
     }
 
-    /// A fresh random replica id: 15 characters of base 32 (75 bits), short enough for Swift to
-    /// keep inline without a heap allocation.
+    /// A fresh random replica id (see `ReplicaID.random`).
     static func makeReplicaID() -> ReplicaID {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
         var generator = SystemRandomNumberGenerator()
-        return ReplicaID(unchecked: String((0..<15).map { _ in alphabet[Int(generator.next() % 32)] }))
+        return ReplicaID.random { generator.next() }
     }
 }

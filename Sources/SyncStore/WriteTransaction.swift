@@ -8,11 +8,13 @@ public final class WriteTransaction {
     private let store: SyncStore
     private let storage: RecordStorage
     private var meta: StoreMeta
+    private let counterAtStart: Int64
 
     init(store: SyncStore, db: Database) throws {
         self.store = store
         storage = RecordStorage(db)
         meta = try StoreMeta.load(db, physicalClock: store.physicalClock)
+        counterAtStart = meta.counter
     }
 
     /// The record's current state, or nil if it was never written here.
@@ -217,15 +219,21 @@ public final class WriteTransaction {
         }
     }
 
-    /// Saves the clocks; called once, just before commit.
+    /// Saves the clocks, and a lineage entry when the transaction wrote; called once, just
+    /// before commit.
     func finish() throws {
         try meta.save(storage.db)
+        if meta.counter > counterAtStart {
+            try SyncStore.appendLineageEntry(
+                counter: meta.counter, token: ReplicaID.random(store.options.random).rawValue,
+                startedAt: counterAtStart, storage.db)
+        }
     }
 
     /// Takes the next dot, timestamp and sequence number.
     private func nextWrite() -> (Dot, HybridTimestamp, Int64) {
         meta.counter += 1
-        return (Dot(replica: store.replicaID, counter: meta.counter), meta.clock.now(), meta.nextSeq())
+        return (Dot(replica: meta.replica, counter: meta.counter), meta.clock.now(), meta.nextSeq())
     }
 
     @discardableResult

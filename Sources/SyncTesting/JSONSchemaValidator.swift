@@ -2,7 +2,7 @@ import Foundation
 import SyncProtocol
 
 /// Validates JSON values against the JSON Schema subset the protocol's schemas use: `type`,
-/// `const`, `enum`, `properties`, `required`, `additionalProperties`, `items`, `prefixItems`,
+/// `const`, `enum`, `properties`, `required`, `additionalProperties`, `items`, `prefixItems`, `pattern`,
 /// `minItems`, `maxItems`, `minimum`, `maximum`, `minLength`, `maxLength`, `anyOf`, `oneOf`
 /// and `$ref` to sibling files. An unknown keyword is an error, so the subset cannot drift.
 public struct JSONSchemaValidator {
@@ -113,6 +113,11 @@ public struct JSONSchemaValidator {
                 let length = text.unicodeScalars.count
                 if keyword.key == "minLength" ? length < bound : length > bound {
                     errors.append("\(path): length \(length) breaks \(keyword.key) \(bound)")
+                }
+            case "pattern":
+                guard case .string(let text) = value, case .string(let pattern) = rule else { continue }
+                if text.range(of: pattern, options: .regularExpression) == nil {
+                    errors.append("\(path): \(text.debugDescription) does not match \(pattern)")
                 }
             case "anyOf", "oneOf":
                 guard case .array(let options) = rule else { throw SchemaFailure(message: "bad \(keyword.key)") }

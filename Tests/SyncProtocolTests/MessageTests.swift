@@ -81,6 +81,10 @@ import Testing
             .pong(id: .integer(5)),
             .error(ProtocolError(.badJSON, "the line is not JSON", id: nil)),
             .error(ProtocolError(.helloRequired, "say hello first", id: .integer(6))),
+            .error(
+                ProtocolError(
+                    .replicaDiverged, "a copy pushed", id: .integer(7),
+                    lineage: [.init(token: "a1", counter: 3), .init(token: "b2", counter: 9)])),
         ]
         for message in messages {
             #expect(try Self.decodeDaemon(message.line()) == message)
@@ -102,6 +106,17 @@ import Testing
             (#"{"type":"push","id":3,"records":[{"c":"x"}]}"#, .invalidValue, .integer(3)),
             (#"{"type":"hello","id":4,"protocol":1,"replica":"has space","token":"t"}"#, .invalidValue, .integer(4)),
             (#"{"type":"ping","id":[1]}"#, .wrongType, nil),
+            (#"{"type":"hello","id":5,"protocol":1,"replica":"r","token":"t","lineage":{}}"#, .wrongType, .integer(5)),
+            (
+                #"{"type":"hello","id":5,"protocol":1,"replica":"r","token":"t","lineage":[{"token":"a b","counter":1}]}"#,
+                .invalidValue, .integer(5)
+            ),
+            (
+                #"{"type":"hello","id":5,"protocol":1,"replica":"r","token":"t","lineage":[{"token":"a","counter":0}]}"#,
+                .invalidValue, .integer(5)
+            ),
+            (#"{"type":"push","id":6,"records":[],"lineage":[{"token":"a"}]}"#, .missingField, .integer(6)),
+            (#"{"type":"push","id":6,"records":[],"lineage":["a"]}"#, .wrongType, .integer(6)),
         ]
         for (text, code, id) in cases {
             let error = #expect(throws: ProtocolError.self) { try Self.decodeClient(text) }
@@ -115,6 +130,31 @@ import Testing
             }.get()
         }
         #expect(error?.code == .invalidUTF8)
+    }
+
+    @Test func lineageTravelsInHelloAndPush() throws {
+        let tips = [LineageEntry(token: "t2", counter: 9), LineageEntry(token: "t1", counter: 4)]
+        let hello = ClientMessage.hello(
+            .init(
+                id: .integer(1), protocolVersion: 1, replica: ReplicaID(unchecked: "phone"), token: "tok",
+                cursor: nil, lineage: tips))
+        #expect(try Self.decodeClient(String(decoding: hello.line(), as: UTF8.self)) == hello)
+        let push = ClientMessage.push(id: .integer(2), records: Self.randomRecords(seed: 3), lineage: tips.reversed())
+        #expect(try Self.decodeClient(String(decoding: push.line(), as: UTF8.self)) == push)
+        // The daemon's fast record path still reads a push that carries lineage.
+        let pushLine = Array(push.line().dropLast())
+        let raw = try pushLine.withUnsafeBytes { buffer in try JSONParser.parseMessage(buffer) }
+        #expect(raw.records?.count == Self.randomRecords(seed: 3).count)
+        #expect(raw.records?.isEmpty == false)
+        let tooMany = (1...65).map { LineageEntry(token: "t\($0)", counter: Int64($0)) }
+        let long = ClientMessage.hello(
+            .init(
+                id: .integer(3), protocolVersion: 1, replica: ReplicaID(unchecked: "phone"), token: "tok",
+                cursor: nil, lineage: tooMany))
+        let error = #expect(throws: ProtocolError.self) {
+            try Self.decodeClient(String(decoding: long.line(), as: UTF8.self))
+        }
+        #expect(error?.code == .invalidValue)
     }
 
     @Test func aPushOverTheBatchLimitIsRefused() {

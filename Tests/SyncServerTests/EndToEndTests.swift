@@ -121,6 +121,40 @@ import YongaiDomain
         await fixture.stop()
     }
 
+    /// A copied store (same replica id) syncing over the network: the second copy to sync is
+    /// told at hello, moves its later writes to a new replica id and syncs again; every
+    /// check-in lands once, nothing is refused, both copies converge.
+    @Test func aCopiedStoreIsToldApartAndLosesNothing() async throws {
+        let fixture = DaemonFixture()
+        let rider = try fixture.addDevice("rider", role: "rider", subject: "r-7")
+        try await fixture.start()
+        try rider.write { try $0.put("checkins", key: "c-early", Samples.checkin(rider: "r-7", station: "st-1")) }
+        try await fixture.sync("rider")
+        try rider.write { try $0.put("checkins", key: "c-shared", Samples.checkin(rider: "r-7", station: "st-1")) }
+        let clone = try rider.copy()
+        fixture.devices["clone"] = (clone, try fixture.token("rider", "r-7"))
+        try rider.write { try $0.put("checkins", key: "c-rider", Samples.checkin(rider: "r-7", station: "st-2")) }
+        try clone.write { try $0.put("checkins", key: "c-clone", Samples.checkin(rider: "r-7", station: "st-3")) }
+        try await fixture.sync("rider")
+        let report = try await fixture.sync("clone")
+        #expect(report.refused == 0)
+        #expect(clone.replicaID != rider.replicaID)
+        #expect(try clone.lastRenaming()?.old == rider.replicaID)
+        try await fixture.sync("rider")
+        let daemon = try #require(fixture.daemon).store
+        let keys = ["c-early", "c-shared", "c-rider", "c-clone"]
+        #expect(try daemon.count("SELECT COUNT(*) FROM checkins") == keys.count)
+        #expect(try daemon.count("SELECT COUNT(*) FROM _sync_conflicts") == 0)
+        for key in keys {
+            let held = try daemon.record("checkins", key: key)
+            #expect(held != nil, "\(key)")
+            #expect(try rider.record("checkins", key: key) == held, "\(key)")
+            #expect(try clone.record("checkins", key: key) == held, "\(key)")
+        }
+        #expect(try rider.refusals().isEmpty && clone.refusals().isEmpty)
+        await fixture.stop()
+    }
+
     @Test func aSubscribedClientSeesAnotherClientsPushWithoutAsking() async throws {
         let fixture = DaemonFixture()
         let watcher = try fixture.addDevice("watcher", role: "admin", subject: "ops")

@@ -153,10 +153,19 @@ import YongaiDomain
         #expect(try network.store("rider").count("SELECT COUNT(*) FROM stations WHERE id = 'st-3'") == 1)
     }
 
-    @Test func twoDevicesSharingAReplicaIDAreRefusedWithoutLosingAWrite() throws {
+    /// A copied store (same replica id) is told apart when the second copy meets the first's
+    /// push: it moves its own later writes to a new replica id, and nothing is lost, refused
+    /// or duplicated, including the writes the two copies share.
+    @Test func aCopiedStoreMovesItsLaterWritesToANewReplicaID() throws {
         let network = try Self.offlineScenario()
         try network.syncAll(rounds: 1)
         let original = network.store("rider")
+        let replica = original.replicaID
+        // Written before the copy and not pushed yet: both copies hold this write.
+        try original.write {
+            try $0.put("checkins", key: "c-shared", Samples.checkin(rider: "r-7", station: "st-1"))
+        }
+        let counterAtCopy = try original.counter()
         // A clone that escaped detection (a copied disk image): the same replica id.
         let clone = try original.copy(clock: ManualClock())
         network.devices["clone"] = .init(store: clone, token: "rider:r-7", clock: ManualClock())
@@ -165,14 +174,38 @@ import YongaiDomain
         }
         try clone.write { try $0.put("checkins", key: "c-from-clone", Samples.checkin(rider: "r-7", station: "st-2")) }
         try network.sync("rider")
+        // The same dot, different writes: the clone learns it at hello and renames itself.
+        #expect(try original.record("checkins", key: "c-from-original")?.context[replica] == counterAtCopy + 1)
+        #expect(try clone.record("checkins", key: "c-from-clone")?.context[replica] == counterAtCopy + 1)
+        do {
+            _ = try network.sync("clone")
+            Issue.record("the clone synced under the original's replica id")
+        } catch let error as SessionError {
+            #expect(error.code == "replica_diverged")
+            #expect(error.renaming?.old == replica)
+            #expect(error.renaming?.after == counterAtCopy)
+        }
+        #expect(clone.replicaID != replica)
+        let moved = try #require(try clone.record("checkins", key: "c-from-clone"))
+        #expect(moved.context[replica] == counterAtCopy)
+        #expect(moved.context[clone.replicaID] == 1)
         guard case .caughtUp(let report) = try network.sync("clone") else {
             Issue.record("sync did not finish")
             return
         }
-        #expect(report.refused == 1)
-        #expect(try clone.refusals().map(\.code) == ["replica_clash"])
-        #expect(try clone.count("SELECT COUNT(*) FROM checkins WHERE id = 'c-from-clone'") == 1)
-        #expect(try network.daemonStore.count("SELECT COUNT(*) FROM checkins WHERE id = 'c-from-original'") == 1)
+        #expect(report.refused == 0)
+        try network.sync("rider")
+        let daemon = network.daemonStore
+        for key in ["c-shared", "c-from-original", "c-from-clone"] {
+            #expect(try daemon.count("SELECT COUNT(*) FROM checkins WHERE id = '\(key)'") == 1, "\(key)")
+            #expect(try daemon.record("checkins", key: key)?.hasConflicts == false)
+            #expect(try original.record("checkins", key: key) == daemon.record("checkins", key: key), "\(key)")
+            #expect(try clone.record("checkins", key: key) == daemon.record("checkins", key: key), "\(key)")
+        }
+        // The shared write kept its one dot: no duplicate sibling anywhere.
+        let shared = try #require(try daemon.record("checkins", key: "c-shared"))
+        #expect(shared.fields.allSatisfy { $0.register.count == 1 && $0.register.values[0].dot.replica == replica })
+        #expect(try clone.refusals().isEmpty && original.refusals().isEmpty)
     }
 
     /// A pull leaves out what the same connection just pushed when the daemon holds exactly

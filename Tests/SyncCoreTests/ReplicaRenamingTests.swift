@@ -1,0 +1,61 @@
+import Testing
+
+@testable import SyncCore
+
+/// Moving a replica's writes after a counter to a new id: exact for dots, contexts and states.
+@Suite struct ReplicaRenamingTests {
+    let old = ReplicaID(unchecked: "copied")
+    let new = ReplicaID(unchecked: "renamed")
+    let other = ReplicaID(unchecked: "other")
+    var renaming: ReplicaRenaming { ReplicaRenaming(old: old, new: new, after: 5) }
+
+    @Test func dotsAfterTheCounterMoveAndEarlierOnesStay() {
+        #expect(renaming.renamed(Dot(replica: old, counter: 5)) == Dot(replica: old, counter: 5))
+        #expect(renaming.renamed(Dot(replica: old, counter: 6)) == Dot(replica: new, counter: 1))
+        #expect(renaming.renamed(Dot(replica: old, counter: 9)) == Dot(replica: new, counter: 4))
+        #expect(renaming.renamed(Dot(replica: other, counter: 9)) == Dot(replica: other, counter: 9))
+    }
+
+    @Test func aContextPastTheCounterSplitsInTwo() {
+        #expect(renaming.renamed(VersionVector([old: 9, other: 2])) == VersionVector([old: 5, new: 4, other: 2]))
+        #expect(renaming.renamed(VersionVector([old: 4, other: 2])) == VersionVector([old: 4, other: 2]))
+        #expect(
+            ReplicaRenaming(old: old, new: new, after: 0).renamed(VersionVector([old: 3])) == VersionVector([new: 3]))
+        // Every dot the old context covered is covered by the new one, renamed.
+        let context = VersionVector([old: 9, other: 2])
+        for counter in Int64(1)...9 {
+            #expect(renaming.renamed(context).covers(renaming.renamed(Dot(replica: old, counter: counter))))
+        }
+        #expect(!renaming.renamed(context).covers(Dot(replica: old, counter: 6)))
+    }
+
+    @Test func aStateKeepsItsValuesAndStaysValid() throws {
+        var state = RecordState()
+        let timestamp = HybridTimestamp(rawValue: 1 << 20)
+        state.put([("status", .text("open"))], dot: Dot(replica: old, counter: 3), timestamp: timestamp)
+        state.put(
+            [("meals_left", .integer(4))], dot: Dot(replica: other, counter: 1), timestamp: timestamp,
+            observed: VersionVector())
+        state.put([("status", .text("closed"))], dot: Dot(replica: old, counter: 7), timestamp: timestamp)
+        // A sibling of the other replica's value: renamed, it sorts after it.
+        state.put(
+            [("meals_left", .integer(5))], dot: Dot(replica: old, counter: 8), timestamp: timestamp,
+            observed: VersionVector([old: 7]))
+        #expect(state.register(of: "meals_left")?.values.map(\.dot.replica) == [old, other])
+        #expect(renaming.moves(state))
+        let renamed = renaming.renamed(state)
+        #expect(renamed.visibleValue(of: "status") == .text("closed"))
+        #expect(renamed.register(of: "status")?.values.map(\.dot) == [Dot(replica: new, counter: 2)])
+        #expect(renamed.context == VersionVector([old: 5, new: 3, other: 1]))
+        #expect(renamed.register(of: "meals_left")?.values.map(\.dot.replica) == [other, new])
+        // Siblings stay sorted by dot: the state is one a replica could have made.
+        for field in renamed.fields {
+            _ = try MultiValueRegister(validating: field.register.values)
+        }
+        _ = try RecordState(validatingFields: renamed.fields, context: renamed.context)
+        var untouched = RecordState()
+        untouched.put([("status", .text("open"))], dot: Dot(replica: old, counter: 2), timestamp: timestamp)
+        #expect(!renaming.moves(untouched))
+        #expect(renaming.renamed(untouched) == untouched)
+    }
+}
