@@ -103,13 +103,19 @@ public final class SyncClient: Sendable {
             }
             try await absorb(try await pool.runIfActive { try session.value.start() })
             if let report, !subscribe { return report }
-            // Daemon lines and, when live, a tick to push local writes made meanwhile: one
-            // queue, so the session sees one thing at a time.
-            let (inputs, feed) = AsyncThrowingStream<ByteBuffer?, any Error>.makeStream()
+            // Daemon messages and, when live, a tick to push local writes made meanwhile: one
+            // queue, so the session sees one thing at a time. Lines are decoded as they
+            // arrive, beside the merge of the batch before.
+            let (inputs, feed) = AsyncThrowingStream<DaemonMessage?, any Error>.makeStream()
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     do {
-                        for try await frame in inbound { feed.yield(frame) }
+                        for try await frame in inbound {
+                            let message = try frame.withUnsafeReadableBytes { buffer in
+                                try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
+                            }
+                            feed.yield(message)
+                        }
                         feed.finish(throwing: SessionError(code: "disconnected", "the daemon closed the connection"))
                     } catch {
                         feed.finish(throwing: error)
@@ -125,16 +131,11 @@ public final class SyncClient: Sendable {
                 }
                 defer { group.cancelAll() }
                 for try await input in inputs {
-                    guard let frame = input else {
+                    guard let message = input else {
                         try await absorb(try await pool.runIfActive { try session.value.pushIfPending() })
                         continue
                     }
-                    let events = try await pool.runIfActive {
-                        let message = try frame.withUnsafeReadableBytes { buffer in
-                            try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
-                        }
-                        return try session.value.receive(message)
-                    }
+                    let events = try await pool.runIfActive { try session.value.receive(message) }
                     try await absorb(events)
                     try await absorb(try await pool.runIfActive { try session.value.finishPendingWork() })
                     if let report, !subscribe { return report }

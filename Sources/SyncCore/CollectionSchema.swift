@@ -24,6 +24,8 @@ public struct CollectionSchema: Sendable {
     private let positions: [String: Int]
     /// The field names in order, with their UTF-8 lengths, for quick scans.
     private let fieldNames: [(name: String, length: Int)]
+    /// The fields in record-state order (by name), to walk beside a state's fields.
+    private let fieldsByName: [FieldSchema]
 
     public init(
         name: String, keyField: String = "id", fields: [FieldSchema], policy: MergePolicy = .multiValue,
@@ -51,6 +53,7 @@ public struct CollectionSchema: Sendable {
         self.indexes = indexes
         positions = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
         fieldNames = fields.map { ($0.name, $0.name.utf8.count) }
+        fieldsByName = fields.sorted { RecordState.namePrecedes($0.name, $1.name) }
     }
 
     /// The declared field named `name`.
@@ -115,18 +118,25 @@ public struct CollectionSchema: Sendable {
 
     /// Checks a whole replicated state: known fields (plus `_deleted`), valid values.
     public func validateState(_ state: RecordState) throws(CoreError) {
+        // Both in name order: walk the declared fields beside the state's, no look-ups.
+        var declared = 0
         for stateField in state.fields {
             if stateField.name == RecordState.deletedField {
-                for value in stateField.register.values
+                for value in stateField.register
                 where !(value.value == .bool(true) || value.value == .bool(false)) {
                     throw CoreError(.invalidValue, "\(name)._deleted must be a boolean (got \(value.value))")
                 }
                 continue
             }
-            guard let field = field(named: stateField.name) else {
+            while declared < fieldsByName.count, RecordState.namePrecedes(fieldsByName[declared].name, stateField.name)
+            {
+                declared += 1
+            }
+            guard declared < fieldsByName.count, fieldsByName[declared].name == stateField.name else {
                 throw CoreError(.unknownField, "\(name) has no field \(stateField.name.debugDescription)")
             }
-            for value in stateField.register.values {
+            let field = fieldsByName[declared]
+            for value in stateField.register {
                 let canonical = try field.validate(value.value, in: name)
                 guard canonical == value.value else {
                     throw CoreError(

@@ -82,3 +82,19 @@ public struct MultiValueRegister: Hashable, Sendable {
         return values.dropFirst().contains { $0.value != values[0].value }
     }
 }
+
+/// The values, sorted by dot, walked in place: `for value in register` makes no array.
+extension MultiValueRegister: RandomAccessCollection {
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+
+    public subscript(position: Int) -> RegisterValue {
+        switch storage {
+        case .single(let value):
+            precondition(position == 0, "a single-valued register has one value")
+            return value
+        case .siblings(let values):
+            return values[position]
+        }
+    }
+}

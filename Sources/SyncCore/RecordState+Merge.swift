@@ -43,7 +43,7 @@ extension RecordState {
         var clashes: [Dot] = []
         for field in fields {
             guard let theirs = other.register(of: field.name) else { continue }
-            for mine in field.register.values {
+            for mine in field.register {
                 if let match = theirs.values.first(where: { $0.dot == mine.dot }), match.clashes(with: mine) {
                     clashes.append(mine.dot)
                 }

@@ -36,7 +36,7 @@ public struct RecordState: Hashable, Sendable {
             if index > 0, !RecordState.namePrecedes(fields[index - 1].name, field.name) {
                 throw CoreError(.invalidState, "record fields must be sorted by name without repeats")
             }
-            for value in field.register.values where !context.covers(value.dot) {
+            for value in field.register where !context.covers(value.dot) {
                 throw CoreError(.invalidState, "value of field \(field.name) has dot \(value.dot) outside the context")
             }
         }
@@ -102,7 +102,7 @@ public struct RecordState: Hashable, Sendable {
     public var maximumTimestamp: HybridTimestamp {
         var result = HybridTimestamp.zero
         for field in fields {
-            for value in field.register.values where value.timestamp > result { result = value.timestamp }
+            for value in field.register where value.timestamp > result { result = value.timestamp }
         }
         return result
     }

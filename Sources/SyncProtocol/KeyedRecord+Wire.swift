@@ -42,7 +42,7 @@ extension KeyedRecord {
                 continue
             }
             writer.raw(UInt8(ascii: "["))
-            for (valueIndex, value) in field.register.values.enumerated() {
+            for (valueIndex, value) in field.register.enumerated() {
                 if valueIndex > 0 { writer.raw(UInt8(ascii: ",")) }
                 KeyedRecord.writeStamp(value, entries, closing: false, to: &writer)
                 writer.raw(UInt8(ascii: ","))

@@ -10,7 +10,7 @@ public struct PushedChanges: Sendable, Hashable {
     public init(record: RecordState, stored: RecordState?) {
         var fields: [ReplicaID: Set<String>] = [:]
         for field in record.fields {
-            for value in field.register.values where stored?.context.covers(value.dot) != true {
+            for value in field.register where stored?.context.covers(value.dot) != true {
                 // Every put asserts existence; only a delete changes it on purpose.
                 if field.name == RecordState.deletedField, value.value != .bool(true) { continue }
                 fields[value.dot.replica, default: []].insert(field.name)

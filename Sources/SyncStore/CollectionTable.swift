@@ -200,6 +200,25 @@ struct CollectionTable: Sendable {
     /// Runs a live record's row statement: visible values (1...n), seq, encoded state, key.
     func runRow(_ statement: Statement, key: String, state: RecordState, seq: Int64) throws {
         statement.resetBindings()
+        bindVisibleValues(statement, base: 0, state: state)
+        let count = Int32(schema.fields.count)
+        statement.bind(seq, at: count + 1)
+        statement.bind(key, at: count + 3)
+        try statement.run(bindingBlob: codec.encode(state, live: true), at: count + 2)
+    }
+
+    /// Binds a live record's row as row `row` of `insertManySQL` (its state copied in).
+    func bindRow(_ statement: Statement, row: Int32, key: String, state: RecordState, seq: Int64) {
+        let base = row * rowParameterCount
+        bindVisibleValues(statement, base: base, state: state)
+        let count = Int32(schema.fields.count)
+        statement.bind(seq, at: base + count + 1)
+        codec.withEncoded(state, live: true) { statement.bind($0, at: base + count + 2) }
+        statement.bind(key, at: base + count + 3)
+    }
+
+    /// Binds each column's visible value (null when unwritten) at `base` + its position + 1.
+    private func bindVisibleValues(_ statement: Statement, base: Int32, state: RecordState) {
         // Walk the state's sorted fields beside the sorted columns: no per-field lookups.
         let fields = state.fields
         var fieldIndex = 0
@@ -210,12 +229,8 @@ struct CollectionTable: Sendable {
             let value: FieldValue =
                 fieldIndex < fields.count && fields[fieldIndex].name == name
                 ? fields[fieldIndex].register.winner.value : .null
-            statement.bind(value, at: Int32(column + 1))
+            statement.bind(value, at: base + Int32(column + 1))
         }
-        let count = Int32(schema.fields.count)
-        statement.bind(seq, at: count + 1)
-        statement.bind(key, at: count + 3)
-        try statement.run(bindingBlob: codec.encode(state, live: true), at: count + 2)
     }
 
     /// Decodes a live row's state from `statement`, whose declared columns start at

@@ -107,8 +107,23 @@ struct RecordStateCodec: Sendable {
         return Self.withSingleWrite(dot: dot, timestamp: timestamp, mask: mask, body)
     }
 
+    /// `encode(state, live:)`, handing the bytes to `body`; the short form comes from a stack
+    /// buffer (no allocation).
+    func withEncoded<T>(_ state: RecordState, live: Bool, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        if live, let (dot, timestamp, mask) = singleWrite(of: state) {
+            return Self.withSingleWrite(dot: dot, timestamp: timestamp, mask: mask, body)
+        }
+        return encode(state, live: live).withUnsafeBytes(body)
+    }
+
     /// The short form of a live state written by one write, or nil when the state is anything else.
     private func singleWriteForm(_ state: RecordState) -> [UInt8]? {
+        singleWrite(of: state).map { Self.singleWrite(dot: $0.dot, timestamp: $0.timestamp, mask: $0.mask) }
+    }
+
+    /// The one write of a live state written by one write (its dot, timestamp and field mask),
+    /// or nil when the state is anything else.
+    private func singleWrite(of state: RecordState) -> (dot: Dot, timestamp: HybridTimestamp, mask: UInt64)? {
         guard knownNames.count <= 64, state.context.entries.count == 1,
             let first = state.fields.first?.register.single
         else { return nil }
@@ -128,7 +143,7 @@ struct RecordStateCodec: Sendable {
         }
         // Existence must be asserted (a live put); a record without `_deleted` takes the long form.
         guard mask & 1 == 1 else { return nil }
-        return Self.singleWrite(dot: first.dot, timestamp: first.timestamp, mask: mask)
+        return (first.dot, first.timestamp, mask)
     }
 
     private static func singleWrite(dot: Dot, timestamp: HybridTimestamp, mask: UInt64) -> [UInt8] {

@@ -164,7 +164,7 @@ final class RecordStorage {
         if state.hasConflicts != hadConflicts { try markConflict(table, key: key, state.hasConflicts) }
     }
 
-    private func markConflict(_ table: CollectionTable, key: String, _ conflicted: Bool) throws {
+    func markConflict(_ table: CollectionTable, key: String, _ conflicted: Bool) throws {
         if conflicted {
             try db.execute(
                 sql: "INSERT OR IGNORE INTO _sync_conflicts (collection, key) VALUES (?, ?)",

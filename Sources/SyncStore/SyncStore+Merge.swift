@@ -50,25 +50,21 @@ extension SyncStore {
                     sql: "INSERT OR IGNORE INTO _sync_clashed_replicas (replica) VALUES (?)",
                     arguments: [replica.rawValue])
             }
-            for (index, record) in records.enumerated() {
-                let table = try table(record.collection)
+            /// Merges one record: blind insert when new, else load, check, merge and save.
+            func mergeOne(_ index: Int, _ record: KeyedRecord, _ table: CollectionTable) throws {
                 if !clashed.isEmpty,
                     let replica = try SyncStore.unseenWrite(in: record, from: clashed, storage: storage, table: table)
                 {
                     if replica == lineage?.replica { throw SyncStore.divergedError(replica) }
                     summary.clashes.append((index, SyncStore.clashedReplicaError(record, replica)))
-                    continue
+                    return
                 }
                 if let (clash, dot) = try registerDots(of: record, in: storage) {
                     try markClashed(clash, dot.replica)
                     summary.clashes.append((index, clash))
-                    continue
+                    return
                 }
-                if !options.defects.contains(.clockNotAdvancedOnMerge) {
-                    meta.clock.receive(record.state.maximumTimestamp)
-                }
-                // Our own writes coming back (a restored backup) must never be reissued.
-                meta.counter = max(meta.counter, record.state.context[meta.replica])
+                receive(record)
                 // Fast path: a live record new to this store is inserted blind.
                 if !record.state.isDeleted, try !storage.mayHaveTombstones(table),
                     try storage.insertIfAbsent(table, key: record.key, state: record.state, seq: meta.seq + 1)
@@ -76,7 +72,7 @@ extension SyncStore {
                     summary.echoes.append(meta.nextSeq())
                     summary.new += 1
                     if record.state.hasConflicts { summary.conflicts += 1 }
-                    continue
+                    return
                 }
                 let stored = try storage.load(table, key: record.key)
                 let clashes = stored.state.clashingDots(with: record.state)
@@ -84,13 +80,13 @@ extension SyncStore {
                     let error = SyncStore.clashError(record, clashes[0])
                     try markClashed(error, clashes[0].replica)
                     summary.clashes.append((index, error))
-                    continue
+                    return
                 }
                 var merged = stored.state.merged(with: record.state)
                 if options.defects.contains(.keepOnlyWinner) { merged = merged.keepingOnlyWinners() }
                 if merged == stored.state {
                     summary.unchanged += 1
-                    continue
+                    return
                 }
                 if stored.location == .absent { summary.new += 1 } else { summary.changed += 1 }
                 if merged.hasConflicts { summary.conflicts += 1 }
@@ -98,6 +94,61 @@ extension SyncStore {
                 try storage.save(table, key: record.key, state: merged, seq: seq, replacing: stored)
                 if merged == record.state { summary.echoes.append(seq) }
             }
+            /// Takes in a record's clocks: its timestamps, and our own counter if it carries
+            /// our writes back (a restored backup: they must never be reissued).
+            func receive(_ record: KeyedRecord) {
+                if !options.defects.contains(.clockNotAdvancedOnMerge) {
+                    meta.clock.receive(record.state.maximumTimestamp)
+                }
+                meta.counter = max(meta.counter, record.state.context[meta.replica])
+            }
+            // Live records of one collection go in blind, `insertChunk` rows per statement;
+            // when one of a chunk is not new, the chunk's rows go and it merges record by record.
+            var chunk: [Int] = []
+            var chunkTable: CollectionTable?
+            func flushChunk() throws {
+                guard let table = chunkTable, !chunk.isEmpty else { return }
+                defer {
+                    chunk.removeAll(keepingCapacity: true)
+                    chunkTable = nil
+                }
+                for index in chunk { receive(records[index]) }
+                let statement = try storage.insertStatement(table, rows: chunk.count)
+                for (row, index) in chunk.enumerated() {
+                    table.bindRow(
+                        statement, row: Int32(row), key: records[index].key, state: records[index].state,
+                        seq: meta.seq + 1 + Int64(row))
+                }
+                guard try storage.runInsert(statement, expecting: chunk.count) else {
+                    try storage.deleteRows(table, after: meta.seq)
+                    for index in chunk { try mergeOne(index, records[index], table) }
+                    return
+                }
+                for index in chunk {
+                    summary.echoes.append(meta.nextSeq())
+                    summary.new += 1
+                    if records[index].state.hasConflicts {
+                        summary.conflicts += 1
+                        try storage.markConflict(table, key: records[index].key, true)
+                    }
+                }
+            }
+            for (index, record) in records.enumerated() {
+                let table = try table(record.collection)
+                guard clashed.isEmpty, !registersDots, !record.state.isDeleted, try !storage.mayHaveTombstones(table)
+                else {
+                    try flushChunk()
+                    try mergeOne(index, record, table)
+                    continue
+                }
+                if chunkTable?.name != table.name {
+                    try flushChunk()
+                    chunkTable = table
+                }
+                chunk.append(index)
+                if chunk.count == CollectionTable.insertChunk { try flushChunk() }
+            }
+            try flushChunk()
             if let cursor {
                 try SyncStore.saveCursor(cursor.name, cursor.value, db)
             }
@@ -120,7 +171,7 @@ extension SyncStore {
             sql: "SELECT collection, key FROM _sync_dots WHERE replica = ? AND counter = ?")
         var seen = Set<Dot>()
         for field in record.state.fields {
-            for value in field.register.values where seen.insert(value.dot).inserted {
+            for value in field.register where seen.insert(value.dot).inserted {
                 insert.resetBindings()
                 insert.bind(value.dot.replica.rawValue, at: 1)
                 insert.bind(value.dot.counter, at: 2)

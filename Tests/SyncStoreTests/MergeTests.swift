@@ -32,6 +32,59 @@ import YongaiDomain
         #expect(try one.store.record("checkins", key: "c-2") == two.store.record("checkins", key: "c-2"))
     }
 
+    /// A batch merge (new records go in 16 rows per statement) ends exactly where merging
+    /// the same states one call at a time does, whatever the target already holds: states,
+    /// rows, conflicts and the count of changes.
+    @Test func aBatchMergeEndsWhereOneByOneMergesDo() throws {
+        let first = try StoreFixture(.inMemory)
+        let second = try StoreFixture(.inMemory)
+        try first.store.write { transaction in
+            for index in 0..<40 {
+                try transaction.put("stations", key: "st-\(index)", Samples.station("Stop \(index)"))
+            }
+            for index in 0..<21 { try transaction.put("checkins", key: "c-\(index)", Samples.checkin()) }
+        }
+        _ = try second.store.pull(from: first.store)
+        // Concurrent edits of a few stations: their states arrive as conflicts.
+        try first.store.write { transaction in
+            for index in 0..<5 { try transaction.put("stations", key: "st-\(index)", ["status": .text("closed")]) }
+        }
+        try second.store.write { transaction in
+            for index in 0..<5 { try transaction.put("stations", key: "st-\(index)", ["status": .text("full")]) }
+            try transaction.delete("stations", key: "st-39")
+        }
+        let incoming = try first.store.allChanges().map(\.record) + second.store.allChanges().map(\.record)
+        for held in [0, 3, 17, 40] {
+            let batched = try StoreFixture(.inMemory)
+            let oneByOne = try StoreFixture(.inMemory)
+            for target in [batched, oneByOne] {
+                try target.store.merge(Array(first.store.allChanges().map(\.record).prefix(held)))
+            }
+            let summary = try batched.store.merge(incoming)
+            var single = MergeSummary()
+            for record in incoming {
+                let part = try oneByOne.store.merge([record])
+                single.new += part.new
+                single.changed += part.changed
+                single.unchanged += part.unchanged
+                single.conflicts += part.conflicts
+            }
+            #expect(summary.new == single.new && summary.changed == single.changed, "held \(held)")
+            #expect(summary.unchanged == single.unchanged && summary.conflicts == single.conflicts, "held \(held)")
+            #expect(summary.clashes.isEmpty)
+            let batchedStates = try batched.store.allChanges().map { "\($0.collection)/\($0.key)=\($0.state)" }
+            let singleStates = try oneByOne.store.allChanges().map { "\($0.collection)/\($0.key)=\($0.state)" }
+            #expect(batchedStates.sorted() == singleStates.sorted(), "held \(held)")
+            #expect(try batched.store.latestSeq() == oneByOne.store.latestSeq(), "held \(held)")
+            #expect(try batched.store.count("stations") == 39)
+            #expect(try batched.store.conflicts().count == oneByOne.store.conflicts().count)
+            #expect(try batched.store.conflicts().count == 5)
+            // Merging it all again changes nothing.
+            let again = try batched.store.merge(incoming)
+            #expect(again.new == 0 && again.changed == 0, "held \(held)")
+        }
+    }
+
     @Test func concurrentStatusEditsBecomeAConflictResolvedByOneWrite() throws {
         let station = try StoreFixture(clock: ManualClock(millis: 1_000_000))
         let admin = try StoreFixture(clock: ManualClock(millis: 2_000_000))
