@@ -77,6 +77,25 @@ import Testing
         #expect(report.counts.clones == 1)
     }
 
+    /// Known to fail: a daemon restored from a snapshot older than a cloned store's first
+    /// pushes, after other devices pulled those pushes. The restored daemon forgets the clone's
+    /// lineage, the original extends its own, and the other devices hold the clone's writes
+    /// under dots the original reuses. Telling them apart needs the renaming to reach every
+    /// device that holds the moved writes. Pinned so a fix shows: the test fails once the seed
+    /// passes.
+    @Test(
+        arguments: [
+            (353, 6, 120), (388, 6, 120), (430, 6, 120), (933, 6, 120), (1200, 8, 200), (1382, 8, 200), (1475, 8, 200),
+            (1779, 8, 200),
+        ] as [(UInt64, Int, Int)])
+    func knownRestoreAndCloneSeed(seed: UInt64, devices: Int, operations: Int) {
+        let report = Self.run(Self.options(seed: seed, devices: devices, operations: operations))
+        #expect(report.counts.clones == 1 && report.counts.restores == 1)
+        withKnownIssue("restore after a clone's pushes were pulled by others (seed \(seed))") {
+            #expect(report.ok, "\(report.violations.prefix(2))")
+        }
+    }
+
     /// A broken system must be caught: each deliberate defect fails some seed within 200.
     @Test(arguments: ["keep only the winner", "cursor before data", "clock not advanced on merge", "push done on send"])
     func aBrokenVariantIsCaughtWithin200Seeds(defect: String) throws {
