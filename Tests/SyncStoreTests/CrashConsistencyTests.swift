@@ -6,8 +6,8 @@ import SyncTesting
 import Testing
 import YongaiDomain
 
-/// Fails the Nth write-side SQLite I/O operation (write, sync, truncate) of a local batch and
-/// of a merge, for N = 1, 2, ... until the operation gets through untouched. After each, the
+/// Fails the Nth write-side SQLite I/O operation (write, sync, truncate) of a local batch, of
+/// a merge and of a renaming, for N = 1, 2, ... until the operation gets through untouched. After each, the
 /// reopened file passes `PRAGMA integrity_check`, holds the batch wholly or not at all, and
 /// the next write's counter is above every counter already used.
 @Suite(.serialized) struct CrashConsistencyTests {
@@ -32,9 +32,12 @@ import YongaiDomain
     }
 
     static func open(_ path: String, vfs: String? = nil) throws -> SyncStore {
-        try SyncStore(
+        var options = StoreOptions(vfs: vfs)
+        // Fixed randomness: a renaming picks the same new replica id in every run.
+        options.random = { 0x5EED_5EED_5EED_5EED }
+        return try SyncStore(
             .file(path), schema: YongaiCollections.schema, clock: FixedClock(millis: 1_764_000_000_000),
-            options: .init(vfs: vfs))
+            options: options)
     }
 
     static func copy(_ source: String, to target: String) throws {
@@ -89,16 +92,29 @@ import YongaiDomain
         return try source.allChanges().map(\.record)
     }
 
-    func runFaultSweep(sticky: Bool, operation: (SyncStore) throws -> Void) throws -> (points: Int, committed: Int) {
+    /// - Parameter prepare: writes made at the working path before the sweep (under the
+    ///   replica id every working copy then has), part of what each run starts from.
+    func runFaultSweep(
+        sticky: Bool, prepare: ((SyncStore) throws -> Void)? = nil, operation: (SyncStore) throws -> Void
+    ) throws -> (points: Int, committed: Int) {
         FaultInjection.register()
         let directory = TemporaryDirectory("crash")
         defer { directory.remove() }
-        let base = try Self.makeBase(in: directory)
+        var base = try Self.makeBase(in: directory)
         // Every run works on a fresh copy at one path, so each copy takes the same replica id.
         let path = directory.file("work.sqlite")
         func freshCopy() throws {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             try Self.copy(base, to: path)
+        }
+        if let prepare {
+            try freshCopy()
+            let store = try Self.open(path)
+            try prepare(store)
+            try store.close()
+            let prepared = directory.file("prepared.sqlite")
+            try Self.copy(path, to: prepared)
+            base = prepared
         }
         try freshCopy()
         let before = try Self.snapshot(Self.open(path))
@@ -161,5 +177,14 @@ import YongaiDomain
             try store.merge(records, cursor: (name: "peer", value: 31))
         }
         #expect(result.points >= 3, "the merge touched the disk \(result.points) times")
+    }
+
+    @Test(arguments: [false, true]) func aRenamingIsAllOrNothingUnderIOErrors(sticky: Bool) throws {
+        let result = try runFaultSweep(sticky: sticky, prepare: Self.localBatch) { store in
+            let old = store.replicaID
+            let renaming = try store.rekey(after: 2)
+            #expect(renaming.old == old && store.replicaID == renaming.new)
+        }
+        #expect(result.points >= 3, "the renaming touched the disk \(result.points) times")
     }
 }
