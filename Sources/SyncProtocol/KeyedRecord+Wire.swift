@@ -105,7 +105,6 @@ extension KeyedRecord {
         var fields: [RecordState.Field] = []
         fields.reserveCapacity(raw.fields.count)
         for (name, field) in raw.fields {
-            let values: [RegisterValue]
             switch field {
             case .list(let list):
                 var parsed: [RegisterValue] = []
@@ -114,15 +113,17 @@ extension KeyedRecord {
                     let (dot, timestamp) = try Self.stamp(stamp, entries)
                     parsed.append(RegisterValue(value: value, dot: dot, timestamp: timestamp))
                 }
-                values = parsed.count < 2 ? parsed : parsed.sorted { $0.dot < $1.dot }
+                do {
+                    let values = parsed.count < 2 ? parsed : parsed.sorted { $0.dot < $1.dot }
+                    fields.append(RecordState.Field(name: name, register: try MultiValueRegister(validating: values)))
+                } catch {
+                    throw Self.invalid("field \(name): \(error.message)")
+                }
             case .bare(let value):
+                // One value by the default dot: a single register, no array.
                 guard let base else { throw Self.invalid("field \(name) uses the default dot but d is absent") }
-                values = [RegisterValue(value: value, dot: base.dot, timestamp: base.timestamp)]
-            }
-            do {
-                fields.append(RecordState.Field(name: name, register: try MultiValueRegister(validating: values)))
-            } catch {
-                throw Self.invalid("field \(name): \(error.message)")
+                let register = MultiValueRegister(RegisterValue(value: value, dot: base.dot, timestamp: base.timestamp))
+                fields.append(RecordState.Field(name: name, register: register))
             }
         }
         // Writers send fields in name order; sort only what arrives otherwise.
