@@ -26,16 +26,24 @@ public final class SyncClient: Sendable {
     /// Connects, pushes everything pending, pulls until caught up, and disconnects.
     /// `onEvent` sees each batch (for progress). When the daemon finds a copy of this store
     /// pushing under the same replica id, the store moves its later writes to a new id and
-    /// the sync runs again under it.
+    /// the sync runs again under it; when another sync of this same store pushed meanwhile,
+    /// it runs again too (up to four tries in all).
     @discardableResult
     public func sync(onEvent: @escaping @Sendable (ClientSession.Event) -> Void = { _ in }) async throws
         -> ClientSession.SyncReport
     {
-        do {
-            return try await converse(subscribe: false, onEvent: onEvent)
-        } catch let error as SessionError where error.renaming != nil {
-            logRenaming(error)
-            return try await converse(subscribe: false, onEvent: onEvent)
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                return try await converse(subscribe: false, onEvent: onEvent)
+            } catch let error as SessionError where error.renaming != nil && attempts < 4 {
+                logRenaming(error)
+            } catch let error as SessionError where error.code == SessionError.concurrentPush && attempts < 4 {
+                // Another sync of this store (a running agent) pushed meanwhile: go again.
+                logger.info("another sync of this store pushed meanwhile; syncing again")
+                try await Task.sleep(for: .milliseconds(50 * attempts))
+            }
         }
     }
 
@@ -62,6 +70,9 @@ public final class SyncClient: Sendable {
             } catch let error as SessionError where error.renaming != nil {
                 // Renamed away from a copy of this store: reconnect at once under the new id.
                 logRenaming(error)
+            } catch let error as SessionError where error.code == SessionError.concurrentPush {
+                // A one-off sync of this store pushed meanwhile: reconnect at once.
+                logger.info("another sync of this store pushed meanwhile; reconnecting")
             } catch {
                 // A connection that got as far as live was a success: start the backoff over.
                 if reachedLive.load(ordering: .relaxed) { backoff.reset() }

@@ -181,7 +181,16 @@ public final class SyncDaemon: Service, Sendable {
             var more = true
             while more {
                 let from = cursor
-                let batch = try await pool.runIfActive { try reader.batch(after: from, limit: limit) }
+                let batch: (records: [KeyedRecord], cursor: Int64, more: Bool)
+                do {
+                    batch = try await pool.runIfActive { try reader.batch(after: from, limit: limit) }
+                } catch let error as StoreError where error.code == .replicaDiverged {
+                    // Another device pushed under this replica id: say so, then end the feed.
+                    if let wire = try? reader.lineage?.protocolError(error, id: nil, store: reader.store) {
+                        try await outbound.write(ByteBuffer(bytes: DaemonMessage.error(wire).line()))
+                    }
+                    throw error
+                }
                 if !batch.records.isEmpty {
                     let message = DaemonMessage.changes(
                         id: nil, records: batch.records, cursor: batch.cursor, more: batch.more)

@@ -79,6 +79,9 @@ public final class ClientSession {
     private var deferredMerge: (records: [KeyedRecord], cursor: Int64)?
     /// The newest lineage entry the push in flight carries.
     private var pushingLineage: LineageEntry?
+    /// Push tips another conversation of this store cannot have made meanwhile: those saved
+    /// before this one began, and those it sent.
+    private var ownTips = Set<String>()
     public private(set) var report = SyncReport()
 
     public init(store: SyncStore, configuration: Configuration) {
@@ -108,6 +111,7 @@ public final class ClientSession {
         let pushedEpoch = try storeCall { try store.setting(named: pushedEpochName) }
         let pushedSeq = try storeCall { try store.cursor(named: pushedSeqName) }
         let lineage = try storeCall { PushLineage(try store.setting(named: lineageName)) }
+        ownTips = Set(lineage.tips.map(\.token))
         let replica = try storeCall { try store.storedReplicaID() }
         phase = .greeting
         let hello = ClientMessage.Hello(
@@ -241,6 +245,7 @@ public final class ClientSession {
             let entries = try store.lineageLog(after: acknowledged, limit: ProtocolLimits.maximumLineageEntries)
             pushingLineage = entries.last
             if let tip = entries.last {
+                ownTips.insert(tip.token)
                 var lineage = PushLineage(try store.setting(named: lineageName))
                 lineage.add(tip)
                 try store.save(settings: [lineageName: lineage.encoded])
@@ -253,6 +258,15 @@ public final class ClientSession {
     /// newest write transaction both share (as the daemon's lineage shows) move to a new
     /// replica id, and the next conversation pushes them.
     private func diverged(_ error: ProtocolError) throws(SessionError) -> SessionError {
+        // The daemon's newest entry is a tip another conversation of this same store saved
+        // since this one began (an agent and a one-off sync): it pushed meanwhile. Nothing
+        // diverged. (A clash met by this conversation's own push is no such case.)
+        let tips = try storeCall { PushLineage(try store.setting(named: lineageName)).tips }
+        if let newest = error.lineage?.last, tips.contains(newest), !ownTips.contains(newest.token) {
+            return SessionError(
+                code: SessionError.concurrentPush,
+                "another sync of this store pushed meanwhile; this one stopped without changing anything: sync again")
+        }
         let renaming = try storeCall {
             // Sharing no entry the daemon still keeps, nothing after the first write is known shared.
             let shared = try store.newestCommonEntry(with: error.lineage ?? []) ?? 0

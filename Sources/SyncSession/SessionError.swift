@@ -22,5 +22,9 @@ public struct SessionError: Error, Sendable, CustomStringConvertible {
         self.init(code: error.code.rawValue, error.message)
     }
 
+    /// Another conversation of the same store pushed during this one (not a wire code): the
+    /// conversation stopped; a new one goes through.
+    public static let concurrentPush = "concurrent_push"
+
     public var description: String { "\(code): \(message)" }
 }

@@ -2,8 +2,11 @@ import GRDB
 import SyncCore
 
 extension SyncStore {
-    /// How many lineage entries a daemon keeps per replica.
-    public static let lineageWindow = 256
+    /// How many of a replica's newest lineage entries a daemon keeps all of; beyond them it
+    /// keeps every `lineageWindow`-th position, back to `lineageWindow` squared. At most 63
+    /// entries per replica, reaching back 1,024 write transactions: enough to find where two
+    /// copies parted, give or take 32, at a bounded cost per replica.
+    public static let lineageWindow = 32
     /// How many entries a device keeps in its own lineage log.
     static let lineageLogDepth: Int64 = 4_096
 
@@ -98,9 +101,13 @@ extension SyncStore {
                 sql: "INSERT INTO _sync_lineages (replica, position, token, counter) VALUES (?, ?, ?, ?)",
                 arguments: [claim.replica.rawValue, position, entry.token, entry.counter])
         }
+        let window = Int64(lineageWindow)
         try db.execute(
-            sql: "DELETE FROM _sync_lineages WHERE replica = ? AND position <= ?",
-            arguments: [claim.replica.rawValue, position - Int64(lineageWindow)])
+            sql: """
+                DELETE FROM _sync_lineages WHERE replica = ?1
+                    AND (position <= ?2 - ?3 * ?3 OR (position <= ?2 - ?3 AND position % ?3 != 0))
+                """,
+            arguments: [claim.replica.rawValue, position, window])
     }
 
     /// Another device pushed as `replica` (a copy of its store), or wrote what its writes clash with.

@@ -208,6 +208,60 @@ import YongaiDomain
         #expect(try clone.refusals().isEmpty && original.refusals().isEmpty)
     }
 
+    /// Two conversations of one store at once (an agent and a one-off sync): when one pushes
+    /// during the other, the other stops without renaming anything, and its next try goes
+    /// through. A push by a real copy would have moved the writes.
+    @Test func anotherConversationOfTheSameStoreIsNoCopy() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 1)
+        let kiosk = network.store("station-1")
+        let replica = kiosk.replicaID
+        func conversation() -> ClientSession {
+            ClientSession(store: kiosk, configuration: .init(token: "station:st-1", batchSize: 3))
+        }
+        // The first conversation says hello, then waits.
+        let first = conversation()
+        let firstDaemon = network.daemonSession()
+        guard case .send(let hello) = try first.start().first else {
+            Issue.record("no hello")
+            return
+        }
+        var replies = firstDaemon.handle(hello).messages
+        // Meanwhile a second conversation of the same store pushes a new check-in.
+        try kiosk.write { try $0.put("checkins", key: "c-meanwhile", Samples.checkin(rider: "r-7", station: "st-1")) }
+        guard case .caughtUp = try SessionPump.sync(client: conversation(), daemon: network.daemonSession()) else {
+            Issue.record("the second conversation did not finish")
+            return
+        }
+        try kiosk.write { try $0.put("checkins", key: "c-later", Samples.checkin(rider: "r-7", station: "st-1")) }
+        // The first one goes on: its push meets the second's lineage entry.
+        var failure: SessionError?
+        pumping: while !replies.isEmpty {
+            let reply = replies.removeFirst()
+            do {
+                for event in try first.receive(reply) + first.finishPendingWork() {
+                    if case .send(let message) = event { replies += firstDaemon.handle(message).messages }
+                    if case .caughtUp = event { break pumping }
+                }
+            } catch {
+                failure = error
+                break
+            }
+        }
+        #expect(failure?.code == SessionError.concurrentPush)
+        #expect(failure?.renaming == nil)
+        #expect(kiosk.replicaID == replica)
+        #expect(try kiosk.lastRenaming() == nil)
+        guard case .caughtUp(let report) = try network.sync("station-1") else {
+            Issue.record("the next conversation did not finish")
+            return
+        }
+        #expect(report.refused == 0)
+        for key in ["c-meanwhile", "c-later"] {
+            #expect(try network.daemonStore.record("checkins", key: key) == kiosk.record("checkins", key: key))
+        }
+    }
+
     /// A pull leaves out what the same connection just pushed when the daemon holds exactly
     /// that; a merged (conflicting) push comes back, and a new connection gets everything.
     @Test func aPullLeavesOutTheConnectionsOwnPushesButNotMergedOnes() throws {

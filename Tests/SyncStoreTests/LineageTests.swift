@@ -57,12 +57,16 @@ import YongaiDomain
         } throws: { ($0 as? StoreError)?.code == .replicaDiverged }
         #expect(try daemon.store.count("checkins") == 0)
         #expect(try daemon.store.lineage(of: replica).map(\.token) == ["a", "b", "c"])
-        // The window keeps the newest entries only.
-        let many = (6...400).map { LineageEntry(token: "t\($0)", counter: Int64($0)) }
+        // The window keeps the newest entries, then every 32nd position, back 1,024.
+        let many = (6...2_000).map { LineageEntry(token: "t\($0)", counter: Int64($0)) }
         try daemon.store.merge([], lineage: LineageClaim(replica: replica, expected: "c", entries: many))
         let held = try daemon.store.lineage(of: replica)
-        #expect(held.count == SyncStore.lineageWindow)
-        #expect(held.last?.token == "t400")
+        #expect(held.last?.token == "t2000")
+        #expect(held.suffix(32).map(\.counter) == Array(1_969...2_000))
+        #expect(held.count <= 63)
+        let older = Array(held.dropLast(32))
+        #expect(zip(older, older.dropFirst()).allSatisfy { $1.counter - $0.counter == 32 })
+        #expect(older.first.map { $0.counter > 2_000 - 1_024 && $0.counter <= 1_010 } == true)
     }
 
     @Test func rekeyingMovesOnlyTheWritesAfterTheCounter() throws {
