@@ -83,6 +83,14 @@ import YongaiDomain
             let again = try batched.store.merge(incoming)
             #expect(again.new == 0 && again.changed == 0, "held \(held)")
         }
+        // States that arrive already in conflict go in blind and are listed as conflicts.
+        let conflicted = try StoreFixture(.inMemory)
+        try conflicted.store.merge(incoming)
+        let fresh = try StoreFixture(.inMemory)
+        let summary = try fresh.store.merge(try conflicted.store.allChanges().map(\.record))
+        #expect(summary.new == 61 && summary.conflicts == 5)
+        #expect(try fresh.store.conflicts().map(\.key).sorted() == conflicted.store.conflicts().map(\.key).sorted())
+        #expect(try fresh.store.allChanges().map(\.state) == conflicted.store.allChanges().map(\.state))
     }
 
     @Test func concurrentStatusEditsBecomeAConflictResolvedByOneWrite() throws {
