@@ -1,8 +1,8 @@
 import SyncCore
 import SyncStore
 
-/// A device's record of the newest lineage entry of each of its recent pushes, newest first
-/// (kept as one text setting), and the counter of the newest entry the daemon acknowledged.
+/// A device's record of the newest lineage entry of each of its recent pushes (its tips),
+/// newest first, kept as one text setting.
 struct PushLineage {
     /// How many push tips a device remembers (and a hello carries).
     static let depth = 64

@@ -24,6 +24,12 @@ extension SyncStore {
         }
     }
 
+    /// Empties the lineage log: its entries name counters of a replica id this store no longer
+    /// writes under (a renaming, a fork, a moved file), so none may be taken for shared history.
+    static func startNewLineage(_ db: Database) throws {
+        try db.execute(sql: "DELETE FROM _sync_lineage_log")
+    }
+
     /// This device's lineage log entries after `counter`, oldest first: at most the newest
     /// `limit` of them.
     public func lineageLog(after counter: Int64, limit: Int) throws(StoreError) -> [LineageEntry] {
@@ -65,13 +71,17 @@ extension SyncStore {
 
     /// The token of `replica`'s newest lineage entry as this daemon holds it (nil: none).
     public func newestLineageToken(of replica: ReplicaID) throws(StoreError) -> String? {
-        try perform {
-            try writer.read { db in
-                try String.fetchOne(
-                    db, sql: "SELECT token FROM _sync_lineages WHERE replica = ? ORDER BY position DESC LIMIT 1",
-                    arguments: [replica.rawValue])
-            }
-        }
+        try perform { try writer.read { db in try SyncStore.newestLineage(of: replica, db)?.token } }
+    }
+
+    /// `replica`'s newest lineage entry held, with its position (nil: none).
+    private static func newestLineage(of replica: ReplicaID, _ db: Database) throws -> (
+        position: Int64, token: String
+    )? {
+        try Row.fetchOne(
+            db, sql: "SELECT position, token FROM _sync_lineages WHERE replica = ? ORDER BY position DESC LIMIT 1",
+            arguments: [replica.rawValue]
+        ).map { ($0["position"], $0["token"]) }
     }
 
     static func lineage(of replica: ReplicaID, _ db: Database) throws -> [LineageEntry] {
@@ -85,16 +95,13 @@ extension SyncStore {
     /// Checks `claim` against the newest entry held and records its entries after it; throws
     /// `replica_diverged` when another device's entry came in between.
     static func advanceLineage(_ claim: LineageClaim, _ db: Database) throws {
-        let newest = try Row.fetchOne(
-            db, sql: "SELECT position, token FROM _sync_lineages WHERE replica = ? ORDER BY position DESC LIMIT 1",
-            arguments: [claim.replica.rawValue])
-        let newestToken: String? = newest?["token"]
-        if let newestToken, newestToken != claim.expected, !claim.entries.contains(where: { $0.token == newestToken }) {
+        let newest = try newestLineage(of: claim.replica, db)
+        if let newest, newest.token != claim.expected, !claim.entries.contains(where: { $0.token == newest.token }) {
             throw divergedError(claim.replica)
         }
         guard !claim.entries.isEmpty else { return }
         let held = Set(try lineage(of: claim.replica, db).map(\.token))
-        var position: Int64 = newest?["position"] ?? 0
+        var position = newest?.position ?? 0
         for entry in claim.entries where !held.contains(entry.token) {
             position += 1
             try db.execute(
@@ -144,7 +151,7 @@ extension SyncStore {
             meta.replica = renaming.new
             meta.counter -= renaming.after
             try meta.save(db)
-            try db.execute(sql: "DELETE FROM _sync_lineage_log")
+            try SyncStore.startNewLineage(db)
             try db.execute(
                 sql: "INSERT OR REPLACE INTO _sync_settings (name, value) VALUES ('store.renamed', ?)",
                 arguments: ["\(renaming.old) \(renaming.after) \(renaming.new)"])

@@ -102,6 +102,7 @@ public final class SyncStore: Sendable {
                 try db.execute(
                     sql: "UPDATE _sync_meta SET replica_id = ?, counter = 0",
                     arguments: [SyncStore.makeReplicaID().rawValue])
+                try SyncStore.startNewLineage(db)
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO _sync_settings (name, value) VALUES ('store.forked_from', ?)",
                     arguments: [replicaID.rawValue])
@@ -226,6 +227,7 @@ public final class SyncStore: Sendable {
             try db.execute(
                 sql: "UPDATE _sync_meta SET replica_id = ?, counter = 0",
                 arguments: [forkedReplicaID(of: old, at: home).rawValue])
+            try startNewLineage(db)
             try db.execute(
                 sql: "INSERT OR REPLACE INTO _sync_settings (name, value) VALUES ('store.forked_from', ?)",
                 arguments: [old])

@@ -34,6 +34,10 @@ import YongaiDomain
         #expect(try copy.newestCommonEntry(with: mine) == 3)
         #expect(try device.store.newestCommonEntry(with: mine) == 4)
         #expect(try copy.newestCommonEntry(with: []) == nil)
+        // A fork is a new replica: it shares no lineage, so no entry passes for shared history.
+        let forked = try device.store.fork()
+        #expect(try forked.lineageLog(after: 0, limit: 100).isEmpty)
+        #expect(try forked.newestCommonEntry(with: mine) == nil)
     }
 
     @Test func aDaemonTakesAPushOnlyOnTheLineageItLastSaw() throws {
