@@ -26,6 +26,11 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
             .sorted { $0.replica < $1.replica }
     }
 
+    /// The vector of one dot (its counter positive, as every dot's is).
+    public init(single dot: Dot) {
+        entries = [Entry(replica: dot.replica, counter: dot.counter)]
+    }
+
     /// Makes a vector from entries, refusing unsorted, duplicate or non-positive entries.
     public init(validating entries: [Entry]) throws(CoreError) {
         for (index, entry) in entries.enumerated() {

@@ -71,12 +71,9 @@ public enum ClientMessage: Sendable, Hashable {
                 writer.raw(",\"lineage\":")
                 writer.write(LineageEntry.json(lineage))
             }
-            writer.raw(",\"records\":[")
-            for (index, record) in records.enumerated() {
-                if index > 0 { writer.raw(UInt8(ascii: ",")) }
-                record.write(to: &writer)
-            }
-            writer.raw("]}")
+            writer.raw(",\"records\":")
+            KeyedRecord.writeList(records, to: &writer)
+            writer.raw(UInt8(ascii: "}"))
         case .pull(let id, let cursor, let limit):
             var members: [JSONValue.Member] = [
                 .init("type", .string("pull")), .init("id", id.json), .init("cursor", .integer(cursor)),

@@ -127,12 +127,9 @@ public enum DaemonMessage: Sendable, Hashable {
                 writer.raw(",\"id\":")
                 writer.write(id.json)
             }
-            writer.raw(",\"records\":[")
-            for (index, record) in records.enumerated() {
-                if index > 0 { writer.raw(UInt8(ascii: ",")) }
-                record.write(to: &writer)
-            }
-            writer.raw("],\"cursor\":")
+            writer.raw(",\"records\":")
+            KeyedRecord.writeList(records, to: &writer)
+            writer.raw(",\"cursor\":")
             writer.write(cursor)
             writer.raw(more ? ",\"more\":true}" : ",\"more\":false}")
         case .subscribed(let id, let cursor):

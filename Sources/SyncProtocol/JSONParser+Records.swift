@@ -8,7 +8,12 @@ extension JSONParser {
     /// A message object: its members other than `records`, and the records when present.
     struct MessageWithRecords {
         var object: JSONValue
-        var records: [RawRecord]?
+        var records: [RawRecordItem]?
+
+        /// How many records `records` holds, runs counted by their rows.
+        var recordCount: Int? {
+            records?.reduce(0) { $0 + $1.recordCount }
+        }
     }
 
     static func parseMessage(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> MessageWithRecords {
@@ -16,11 +21,11 @@ extension JSONParser {
         parser.skipWhitespace()
         try parser.expect(UInt8(ascii: "{"))
         var members: [JSONValue.Member] = []
-        var records: [RawRecord]?
+        var records: [RawRecordItem]?
         try parser.members { (parser, key) throws(Failure) in
             if key == "records" {
                 guard records == nil else { throw parser.failure("duplicate member records") }
-                var list: [RawRecord] = []
+                var list: [RawRecordItem] = []
                 try parser.expect(UInt8(ascii: "["))
                 try parser.elements { (parser) throws(Failure) in list.append(try parser.rawRecord()) }
                 records = list
@@ -34,14 +39,18 @@ extension JSONParser {
         return MessageWithRecords(object: .object(members), records: records)
     }
 
-    private mutating func rawRecord() throws(Failure) -> RawRecord {
+    /// A record, or a run of records (told apart by its `rows`).
+    private mutating func rawRecord() throws(Failure) -> RawRecordItem {
         var record = RawRecord()
+        var run = RecordRun()
         var seen = 0
         try expect(UInt8(ascii: "{"))
         try members { (parser, key) throws(Failure) in
             switch key {
             case "c":
-                record.collection = try parser.quotedString()
+                let collection = try parser.quotedString()
+                record.collection = collection
+                run.collection = collection
                 seen |= 1
             case "k":
                 record.key = try parser.quotedString()
@@ -59,12 +68,16 @@ extension JSONParser {
                 }
             case "d":
                 record.base = try parser.stamp(closed: true)
+                seen |= 16
+            case "f" where parser.next == UInt8(ascii: "["):
+                seen |= 32
+                run.names = try parser.strings()
             case "f":
                 seen |= 8
                 try parser.expect(UInt8(ascii: "{"))
                 try parser.members { (parser, name) throws(Failure) in
                     parser.skipWhitespace()
-                    if parser.offset < parser.bytes.count, parser.bytes[parser.offset] == UInt8(ascii: "[") {
+                    if parser.next == UInt8(ascii: "[") {
                         parser.offset += 1
                         var values: [(RawRecord.Stamp, FieldValue)] = []
                         try parser.elements { (parser) throws(Failure) in
@@ -79,12 +92,59 @@ extension JSONParser {
                         record.fields.append((name, .bare(try parser.scalar())))
                     }
                 }
+            case "w":
+                seen |= 64
+                run.writers = try parser.strings()
+            case "rows":
+                seen |= 128
+                try parser.expect(UInt8(ascii: "["))
+                try parser.elements { (parser) throws(Failure) in
+                    try parser.expect(UInt8(ascii: "["))
+                    let key = try parser.quotedString()
+                    try parser.expect(UInt8(ascii: ","))
+                    let writer = try parser.integer()
+                    try parser.expect(UInt8(ascii: ","))
+                    let counter = try parser.integer()
+                    try parser.expect(UInt8(ascii: ","))
+                    let wall = try parser.integer()
+                    try parser.expect(UInt8(ascii: ","))
+                    let logical = try parser.integer()
+                    var values: [FieldValue] = []
+                    values.reserveCapacity(run.names.count)
+                    while true {
+                        guard let byte = parser.next else { throw parser.failure("unexpected end of text") }
+                        parser.offset += 1
+                        if byte == UInt8(ascii: "]") { break }
+                        guard byte == UInt8(ascii: ",") else { throw parser.failure("expected ',' or ']'") }
+                        values.append(try parser.scalar())
+                    }
+                    run.rows.append(
+                        RecordRun.Row(
+                            key: key, writer: writer, counter: counter, wall: wall, logical: logical, values: values))
+                }
             default:
                 throw parser.failure("unexpected record member")
             }
         }
-        guard seen == 15 else { throw failure("incomplete record") }
-        return record
+        if seen == 1 | 32 | 64 | 128 { return .run(run) }
+        guard seen & ~16 == 15 else { throw failure("incomplete record") }
+        return .record(record)
+    }
+
+    /// The next byte after whitespace, if any.
+    private var next: UInt8? {
+        mutating get {
+            skipWhitespace()
+            return offset < bytes.count ? bytes[offset] : nil
+        }
+    }
+
+    /// A JSON array of strings.
+    private mutating func strings() throws(Failure) -> [String] {
+        var result: [String] = []
+        try expect(UInt8(ascii: "["))
+        try elements { (parser) throws(Failure) in result.append(try parser.quotedString()) }
+        return result
     }
 
     /// Reads `"key": value` members up to the closing brace (the opening one already read).

@@ -8,7 +8,75 @@ import SyncCore
 /// field is a list of `[replica index, counter, wall ms, logical, value]`, sorted by dot.
 /// Replica indexes point into `ctx`. Reals carry a fraction or exponent; integers do not.
 extension KeyedRecord {
-    /// Writes the record as JSON.
+    /// The most writers one run names; a run that would name more ends there.
+    static let maximumRunWriters = 64
+
+    /// Writes `records` as a JSON `records` list, in order: consecutive records made by a
+    /// single write of the same fields of one collection go as one run (`RecordRun`), the
+    /// rest whole.
+    public static func writeList(_ records: [KeyedRecord], to writer: inout JSONWriter) {
+        writer.raw(UInt8(ascii: "["))
+        var index = 0
+        var writes: [SingleWrite] = []
+        var writers: [ReplicaID] = []
+        while index < records.count {
+            if index > 0 { writer.raw(UInt8(ascii: ",")) }
+            guard let first = records[index].singleWrite else {
+                records[index].write(to: &writer)
+                index += 1
+                continue
+            }
+            let collection = records[index].collection
+            writes = [first]
+            writers = [first.dot.replica]
+            var end = index + 1
+            while end < records.count, records[end].collection == collection, let next = records[end].singleWrite,
+                next.names == first.names
+            {
+                if !writers.contains(next.dot.replica) {
+                    if writers.count == maximumRunWriters { break }
+                    writers.append(next.dot.replica)
+                }
+                writes.append(next)
+                end += 1
+            }
+            writer.raw("{\"c\":")
+            writer.write(collection)
+            writer.raw(",\"f\":[")
+            for (nameIndex, name) in first.names.enumerated() {
+                if nameIndex > 0 { writer.raw(UInt8(ascii: ",")) }
+                writer.write(name)
+            }
+            writer.raw("],\"w\":[")
+            for (writerIndex, replica) in writers.enumerated() {
+                if writerIndex > 0 { writer.raw(UInt8(ascii: ",")) }
+                writer.write(replica.rawValue)
+            }
+            writer.raw("],\"rows\":[")
+            for (row, write) in writes.enumerated() {
+                writer.raw(row > 0 ? ",[" : "[")
+                writer.write(records[index + row].key)
+                writer.raw(UInt8(ascii: ","))
+                writer.write(Int64(writers.firstIndex(of: write.dot.replica) ?? 0))
+                writer.raw(UInt8(ascii: ","))
+                writer.write(write.dot.counter)
+                writer.raw(UInt8(ascii: ","))
+                writer.write(write.timestamp.wallMillis)
+                writer.raw(UInt8(ascii: ","))
+                writer.write(write.timestamp.logical)
+                for value in write.values {
+                    writer.raw(UInt8(ascii: ","))
+                    writeValue(value, to: &writer)
+                }
+                writer.raw(UInt8(ascii: "]"))
+            }
+            writer.raw("]}")
+            index = end
+        }
+        writer.raw(UInt8(ascii: "]"))
+    }
+
+    /// Writes the record as JSON, whole.
     public func write(to writer: inout JSONWriter) {
         let entries = state.context.entries
         writer.raw("{\"c\":")

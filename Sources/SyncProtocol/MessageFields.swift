@@ -6,7 +6,7 @@ struct MessageFields {
     let type: String
     let id: RequestID?
     /// Records read by the fast path, standing for the `records` member.
-    var rawRecords: [RawRecord]?
+    var rawRecords: [RawRecordItem]?
 
     /// Reads `type` and `id` of a message object.
     init(_ json: JSONValue) throws(ProtocolError) {
@@ -111,27 +111,33 @@ struct MessageFields {
         return entries
     }
 
+    /// The records of a `records` list, runs spread out in order; at most `maximum` of them.
     func records(_ key: String, maximum: Int) throws(ProtocolError) -> [KeyedRecord] {
+        var items: [RawRecordItem] = []
         if let rawRecords {
-            guard rawRecords.count <= maximum else { throw tooMany(rawRecords.count, maximum) }
-            var records: [KeyedRecord] = []
-            records.reserveCapacity(rawRecords.count)
-            for (index, raw) in rawRecords.enumerated() {
+            items = rawRecords
+        } else {
+            let elements = try array(key)
+            // Each element holds at least one record.
+            guard elements.count <= maximum else { throw tooMany(elements.count, maximum) }
+            for (index, element) in elements.enumerated() {
                 do {
-                    records.append(try KeyedRecord(raw: raw))
+                    items.append(try RawRecordItem(json: element))
                 } catch {
                     throw invalid("\(type).\(key)[\(index)]: \(error.message)")
                 }
             }
-            return records
         }
-        let elements = try array(key)
-        guard elements.count <= maximum else { throw tooMany(elements.count, maximum) }
+        let count = items.reduce(0) { $0 + $1.recordCount }
+        guard count <= maximum else { throw tooMany(count, maximum) }
         var records: [KeyedRecord] = []
-        records.reserveCapacity(elements.count)
-        for (index, element) in elements.enumerated() {
+        records.reserveCapacity(count)
+        for (index, item) in items.enumerated() {
             do {
-                records.append(try KeyedRecord(json: element))
+                switch item {
+                case .record(let raw): records.append(try KeyedRecord(raw: raw))
+                case .run(let run): try run.appendRecords(to: &records)
+                }
             } catch {
                 throw invalid("\(type).\(key)[\(index)]: \(error.message)")
             }

@@ -3,7 +3,7 @@ import SyncCore
 /// The protocol version and the limits both sides hold to.
 public enum ProtocolLimits {
     /// The protocol version this implementation speaks.
-    public static let version = 1
+    public static let version = 2
     /// The longest line accepted by default (1 MiB), newline excluded.
     public static let defaultMaximumLine = 1 << 20
     /// The most records a push or a changes batch carries by default.

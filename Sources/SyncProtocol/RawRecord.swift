@@ -78,3 +78,26 @@ struct RawRecord {
         return (index, counter, wall, logical)
     }
 }
+
+/// One element of a `records` list as read: a record, or a run of single-write records.
+enum RawRecordItem {
+    case record(RawRecord)
+    case run(RecordRun)
+
+    /// Reads the shape from a parsed JSON value: an object with `rows` is a run.
+    init(json: JSONValue) throws(ProtocolError) {
+        if case .object(let members) = json, members.contains(where: { $0.key == "rows" }) {
+            self = .run(try RecordRun(json: json))
+        } else {
+            self = .record(try RawRecord(json: json))
+        }
+    }
+
+    /// The records it stands for.
+    var recordCount: Int {
+        switch self {
+        case .record: 1
+        case .run(let run): run.rows.count
+        }
+    }
+}

@@ -217,6 +217,31 @@ struct CollectionTable: Sendable {
         statement.bind(key, at: base + count + 3)
     }
 
+    /// Binds a single write's row as row `row` of `insertManySQL`, without building its state
+    /// (the schema must declare fewer than 64 fields, for the short-form mask).
+    func bindRow(_ statement: Statement, row: Int32, key: String, write: SingleWrite, seq: Int64) {
+        let base = row * rowParameterCount
+        var present: UInt64 = 0
+        var nameIndex = 0
+        for (name, column) in columnsByName {
+            while nameIndex < write.names.count, RecordState.namePrecedes(write.names[nameIndex], name) {
+                nameIndex += 1
+            }
+            if nameIndex < write.names.count, write.names[nameIndex] == name {
+                statement.bind(write.values[nameIndex], at: base + Int32(column + 1))
+                present |= 1 << UInt64(column)
+            } else {
+                statement.bindNull(at: base + Int32(column + 1))
+            }
+        }
+        let count = Int32(schema.fields.count)
+        statement.bind(seq, at: base + count + 1)
+        codec.withNewLiveRecord(
+            present: { present & (1 << UInt64($0)) != 0 }, dot: write.dot, timestamp: write.timestamp
+        ) { statement.bind($0, at: base + count + 2) }
+        statement.bind(key, at: base + count + 3)
+    }
+
     /// Binds each column's visible value (null when unwritten) at `base` + its position + 1.
     private func bindVisibleValues(_ statement: Statement, base: Int32, state: RecordState) {
         // Walk the state's sorted fields beside the sorted columns: no per-field lookups.
@@ -231,6 +256,19 @@ struct CollectionTable: Sendable {
                 ? fields[fieldIndex].register.winner.value : .null
             statement.bind(value, at: base + Int32(column + 1))
         }
+    }
+
+    /// A live row's record body: the single write when the row holds one (no state built),
+    /// else its decoded state. Columns as in `liveState`.
+    func liveBody(_ statement: Statement, firstColumn: Int32, stateColumn: Int32) throws(StoreError) -> KeyedRecord.Body
+    {
+        let write = try statement.withBlob(at: stateColumn) { (bytes) throws(StoreError) in
+            try codec.decodeSingleWrite(bytes) { index in
+                statement.fieldValue(at: firstColumn + Int32(index), type: schema.fields[index].type)
+            }
+        }
+        if let write { return .singleWrite(write) }
+        return .state(try liveState(statement, firstColumn: firstColumn, stateColumn: stateColumn))
     }
 
     /// Decodes a live row's state from `statement`, whose declared columns start at

@@ -1,21 +1,24 @@
 import SyncCore
 
-/// One changed record in a delta: its full state and the sequence number of its last change.
+/// One changed record in a delta: its state and the sequence number of its last change.
 public struct RecordChange: Sendable, Hashable {
     public let seq: Int64
-    public let collection: String
-    public let key: String
-    public let state: RecordState
+    /// The record, its state whole or, for a record made by one write, as that write.
+    public let record: KeyedRecord
 
     public init(seq: Int64, collection: String, key: String, state: RecordState) {
-        self.seq = seq
-        self.collection = collection
-        self.key = key
-        self.state = state
+        self.init(seq: seq, record: KeyedRecord(collection: collection, key: key, state: state))
     }
 
-    /// The change as a record to merge elsewhere.
-    public var record: KeyedRecord { KeyedRecord(collection: collection, key: key, state: state) }
+    public init(seq: Int64, record: KeyedRecord) {
+        self.seq = seq
+        self.record = record
+    }
+
+    public var collection: String { record.collection }
+    public var key: String { record.key }
+    /// The full state (built when the record holds a single write).
+    public var state: RecordState { record.state }
 }
 
 /// A batch of changes after a cursor, in sequence order.

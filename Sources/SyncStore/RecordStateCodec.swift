@@ -35,9 +35,17 @@ struct RecordStateCodec: Sendable {
     /// The known names sorted by name, with their references.
     private let referencesByName: [(name: String, reference: Int)]
 
+    /// The declared fields' names sorted by name: the names of a single write of every field,
+    /// one array shared by all of them.
+    private let declaredNamesByName: [String]
+    /// The short-form mask of a single write of every field.
+    private let allNamesMask: UInt64
+
     init(schema: CollectionSchema) {
         knownNames = [RecordState.deletedField] + schema.fields.map(\.name)
         referencesByName = knownNames.enumerated().map { ($1, $0 + 1) }.sorted { RecordState.namePrecedes($0.0, $1.0) }
+        declaredNamesByName = referencesByName.filter { $0.reference > 1 }.map(\.name)
+        allNamesMask = knownNames.count >= 64 ? .max : (1 << UInt64(knownNames.count)) - 1
     }
 
     /// Encodes `state`. With `live`, declared fields' single values are left to the row's
@@ -186,6 +194,25 @@ struct RecordStateCodec: Sendable {
 
     private func decodeSingleWrite(_ reader: inout Reader, column: ((Int) -> FieldValue)?) throws -> RecordState {
         guard let column else { throw Reader.Failure() }
+        return try singleWrite(&reader, column: column).state
+    }
+
+    /// The single write a live row's blob describes, its values read from the row's columns
+    /// (`column(i)` reads the i-th declared field); nil when the blob is in the long form.
+    func decodeSingleWrite(_ bytes: UnsafeRawBufferPointer, column: (Int) -> FieldValue) throws(StoreError)
+        -> SingleWrite?
+    {
+        guard bytes.first == Self.singleWriteVersion else { return nil }
+        var reader = Reader(bytes: bytes, offset: 1)
+        do {
+            return try singleWrite(&reader, column: column)
+        } catch {
+            throw StoreError(.corruptState, "a stored record state is damaged and cannot be decoded")
+        }
+    }
+
+    /// Reads the short form after its version byte.
+    private func singleWrite(_ reader: inout Reader, column: (Int) -> FieldValue) throws -> SingleWrite {
         let replica = try ReplicaID(try reader.string())
         let dot = Dot(replica: replica, counter: try reader.positive())
         let timestamp = HybridTimestamp(rawValue: Int64(bitPattern: try reader.varint()))
@@ -193,19 +220,20 @@ struct RecordStateCodec: Sendable {
         guard reader.isAtEnd, mask & 1 == 1, knownNames.count == 64 || mask >> UInt64(knownNames.count) == 0 else {
             throw Reader.Failure()
         }
-        var fields: [RecordState.Field] = []
-        fields.reserveCapacity(mask.nonzeroBitCount)
-        for (name, reference) in referencesByName where mask & (1 << UInt64(reference - 1)) != 0 {
-            let value = reference == 1 ? FieldValue.bool(false) : column(reference - 2)
-            fields.append(
-                .init(
-                    name: name,
-                    register: MultiValueRegister(RegisterValue(value: value, dot: dot, timestamp: timestamp))))
+        let names: [String]
+        if mask == allNamesMask {
+            names = declaredNamesByName
+        } else {
+            names = referencesByName.compactMap { name, reference in
+                reference > 1 && mask & (1 << UInt64(reference - 1)) != 0 ? name : nil
+            }
         }
-        // Names come in `referencesByName` order and every value carries the context's one dot.
-        return RecordState(
-            orderedFields: fields,
-            context: try VersionVector(validating: [.init(replica: replica, counter: dot.counter)]))
+        var values: [FieldValue] = []
+        values.reserveCapacity(names.count)
+        for (_, reference) in referencesByName where reference > 1 && mask & (1 << UInt64(reference - 1)) != 0 {
+            values.append(column(reference - 2))
+        }
+        return SingleWrite(dot: dot, timestamp: timestamp, orderedNames: names, values: values)
     }
 
     /// Decodes a blob. `column(i)` reads the i-th declared field's column of a live row; nil
@@ -325,6 +353,11 @@ struct RecordStateCodec: Sendable {
 
         let bytes: UnsafeRawBufferPointer
         var offset = 0
+
+        init(bytes: UnsafeRawBufferPointer, offset: Int = 0) {
+            self.bytes = bytes
+            self.offset = offset
+        }
 
         var isAtEnd: Bool { offset == bytes.count }
 

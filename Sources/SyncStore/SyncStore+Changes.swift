@@ -33,7 +33,7 @@ extension SyncStore {
                     sources.append(
                         try ChangeSource(statement, after: cursor, matching: matching?.value) {
                             (statement) throws(StoreError) in
-                            (table.name, try table.liveState(statement, firstColumn: 3, stateColumn: 2))
+                            (table.name, try table.liveBody(statement, firstColumn: 3, stateColumn: 2))
                         })
                 }
                 let tombstones = try db.cachedStatement(
@@ -44,7 +44,7 @@ extension SyncStore {
                         let state = try statement.withBlob(at: 2) { (bytes) throws(StoreError) in
                             try table.codec.decode(bytes, column: nil)
                         }
-                        return (table.name, state)
+                        return (table.name, .state(state))
                     })
                 defer { sources.forEach { $0.close() } }
                 var changes: [RecordChange] = []
@@ -108,12 +108,12 @@ extension SyncStore {
 /// column 0 and the key in column 1; `decode` reads the collection and state.
 private struct ChangeSource {
     let statement: Statement
-    let decode: (Statement) throws(StoreError) -> (collection: String, state: RecordState)
+    let decode: (Statement) throws(StoreError) -> (collection: String, body: KeyedRecord.Body)
     private(set) var headSeq: Int64?
 
     init(
         _ statement: Statement, after cursor: Int64, matching value: FieldValue? = nil,
-        decode: @escaping (Statement) throws(StoreError) -> (collection: String, state: RecordState)
+        decode: @escaping (Statement) throws(StoreError) -> (collection: String, body: KeyedRecord.Body)
     ) throws {
         self.statement = statement
         self.decode = decode
@@ -125,9 +125,9 @@ private struct ChangeSource {
 
     /// The current row as a change; moves to the next row.
     mutating func take() throws -> RecordChange {
-        let (collection, state) = try decode(statement)
-        let change = RecordChange(
-            seq: statement.int64(at: 0), collection: collection, key: statement.text(at: 1), state: state)
+        let (collection, body) = try decode(statement)
+        let record = KeyedRecord(collection: collection, key: statement.text(at: 1), body: body)
+        let change = RecordChange(seq: statement.int64(at: 0), record: record)
         headSeq = try statement.nextRow() ? statement.int64(at: 0) : nil
         return change
     }

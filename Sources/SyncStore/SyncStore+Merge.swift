@@ -7,7 +7,10 @@ extension SyncStore {
         let schema = try table(record.collection).schema
         do {
             try schema.validateKey(record.key)
-            try schema.validateState(record.state)
+            switch record.body {
+            case .state(let state): try schema.validateState(state)
+            case .singleWrite(let write): try schema.validate(write)
+            }
         } catch {
             throw StoreError(error)
         }
@@ -51,7 +54,12 @@ extension SyncStore {
                     arguments: [replica.rawValue])
             }
             /// Merges one record: blind insert when new, else load, check, merge and save.
-            func mergeOne(_ index: Int, _ record: KeyedRecord, _ table: CollectionTable) throws {
+            func mergeOne(_ index: Int, _ keyed: KeyedRecord, _ table: CollectionTable) throws {
+                // The slow path works on the whole state: build it once.
+                let record =
+                    if case .state = keyed.body { keyed } else {
+                        KeyedRecord(collection: keyed.collection, key: keyed.key, state: keyed.state)
+                    }
                 if !clashed.isEmpty,
                     let replica = try SyncStore.unseenWrite(in: record, from: clashed, storage: storage, table: table)
                 {
@@ -64,7 +72,7 @@ extension SyncStore {
                     summary.clashes.append((index, clash))
                     return
                 }
-                receive(record)
+                receive(keyed)
                 // Fast path: a live record new to this store is inserted blind.
                 if !record.state.isDeleted, try !storage.mayHaveTombstones(table),
                     try storage.insertIfAbsent(table, key: record.key, state: record.state, seq: meta.seq + 1)
@@ -97,10 +105,16 @@ extension SyncStore {
             /// Takes in a record's clocks: its timestamps, and our own counter if it carries
             /// our writes back (a restored backup: they must never be reissued).
             func receive(_ record: KeyedRecord) {
-                if !options.defects.contains(.clockNotAdvancedOnMerge) {
-                    meta.clock.receive(record.state.maximumTimestamp)
+                switch record.body {
+                case .state(let state):
+                    if !options.defects.contains(.clockNotAdvancedOnMerge) {
+                        meta.clock.receive(state.maximumTimestamp)
+                    }
+                    meta.counter = max(meta.counter, state.context[meta.replica])
+                case .singleWrite(let write):
+                    if !options.defects.contains(.clockNotAdvancedOnMerge) { meta.clock.receive(write.timestamp) }
+                    if write.dot.replica == meta.replica { meta.counter = max(meta.counter, write.dot.counter) }
                 }
-                meta.counter = max(meta.counter, record.state.context[meta.replica])
             }
             // Live records of one collection go in blind, `insertChunk` rows per statement;
             // when one of a chunk is not new, the chunk's rows go and it merges record by record.
@@ -115,9 +129,14 @@ extension SyncStore {
                 for index in chunk { receive(records[index]) }
                 let statement = try storage.insertStatement(table, rows: chunk.count)
                 for (row, index) in chunk.enumerated() {
-                    table.bindRow(
-                        statement, row: Int32(row), key: records[index].key, state: records[index].state,
-                        seq: meta.seq + 1 + Int64(row))
+                    let seq = meta.seq + 1 + Int64(row)
+                    switch records[index].body {
+                    case .singleWrite(let write) where table.schema.fields.count < 64:
+                        table.bindRow(statement, row: Int32(row), key: records[index].key, write: write, seq: seq)
+                    default:
+                        table.bindRow(
+                            statement, row: Int32(row), key: records[index].key, state: records[index].state, seq: seq)
+                    }
                 }
                 guard try storage.runInsert(statement, expecting: chunk.count) else {
                     try storage.deleteRows(table, after: meta.seq)
@@ -127,7 +146,7 @@ extension SyncStore {
                 for index in chunk {
                     summary.echoes.append(meta.nextSeq())
                     summary.new += 1
-                    if records[index].state.hasConflicts {
+                    if case .state(let state) = records[index].body, state.hasConflicts {
                         summary.conflicts += 1
                         try storage.markConflict(table, key: records[index].key, true)
                     }
@@ -135,7 +154,7 @@ extension SyncStore {
             }
             for (index, record) in records.enumerated() {
                 let table = try table(record.collection)
-                guard clashed.isEmpty, !registersDots, !record.state.isDeleted, try !storage.mayHaveTombstones(table)
+                guard clashed.isEmpty, !registersDots, !record.isDeleted, try !storage.mayHaveTombstones(table)
                 else {
                     try flushChunk()
                     try mergeOne(index, record, table)

@@ -30,9 +30,9 @@ public struct YongaiAccessPolicy: AccessPolicy {
         case (.admin, _), (.staff, _): return true
         case (_, "stations"): return true
         case (.rider, "checkins"), (.rider, "appeals"):
-            return change.state.visibleValue(of: "rider_id") == .text(principal.subject)
+            return change.record.visibleValue(of: "rider_id") == .text(principal.subject)
         case (.station, "checkins"):
-            return change.state.visibleValue(of: "station_id") == .text(principal.subject)
+            return change.record.visibleValue(of: "station_id") == .text(principal.subject)
         default: return false
         }
     }
@@ -61,7 +61,7 @@ public struct YongaiAccessPolicy: AccessPolicy {
         if role == .admin || changed.isEmpty { return nil }
         let subject = FieldValue.text(principal.subject)
         func owned(by field: String) -> Bool {
-            record.state.visibleValue(of: field) == subject
+            record.visibleValue(of: field) == subject
                 && (stored.map { $0.visibleValue(of: field) == subject } ?? true)
         }
         func only(_ allowed: Set<String>, _ what: String) -> AccessRefusal? {

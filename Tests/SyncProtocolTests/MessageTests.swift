@@ -48,7 +48,7 @@ import Testing
                 let line = Array(message.line().dropLast())
                 // The fast path must really read the records (a fallback would hide its faults).
                 let raw = try line.withUnsafeBytes { buffer in try JSONParser.parseMessage(buffer) }
-                #expect(raw.records?.count == count, "seed \(seed)")
+                #expect(raw.recordCount == count, "seed \(seed)")
                 let fast = try line.withUnsafeBytes { buffer in
                     try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
                 }
@@ -58,7 +58,7 @@ import Testing
             let push = ClientMessage.push(id: .string("p"), records: records)
             let pushLine = Array(push.line().dropLast())
             let rawPush = try pushLine.withUnsafeBytes { buffer in try JSONParser.parseMessage(buffer) }
-            #expect(rawPush.records?.count == records.count, "seed \(seed)")
+            #expect(rawPush.recordCount == records.count, "seed \(seed)")
             #expect(try Self.decodeClient(String(decoding: pushLine, as: UTF8.self)) == push)
         }
     }
@@ -68,7 +68,7 @@ import Testing
         let messages: [DaemonMessage] = [
             .welcome(
                 .init(
-                    id: .integer(1), protocolVersion: 1, daemon: ReplicaID(unchecked: "daemon"), role: "rider",
+                    id: .integer(1), protocolVersion: 2, daemon: ReplicaID(unchecked: "daemon"), role: "rider",
                     subject: "r1", repush: true, cursor: cursor, maximumLine: 1 << 20, maximumBatch: 1000)),
             .pushed(
                 .init(
@@ -104,15 +104,15 @@ import Testing
             (#"{"type":"pull","id":2,"cursor":1,"limit":0}"#, .invalidValue, .integer(2)),
             (#"{"type":"push","id":3,"records":{}}"#, .wrongType, .integer(3)),
             (#"{"type":"push","id":3,"records":[{"c":"x"}]}"#, .invalidValue, .integer(3)),
-            (#"{"type":"hello","id":4,"protocol":1,"replica":"has space","token":"t"}"#, .invalidValue, .integer(4)),
+            (#"{"type":"hello","id":4,"protocol":2,"replica":"has space","token":"t"}"#, .invalidValue, .integer(4)),
             (#"{"type":"ping","id":[1]}"#, .wrongType, nil),
-            (#"{"type":"hello","id":5,"protocol":1,"replica":"r","token":"t","lineage":{}}"#, .wrongType, .integer(5)),
+            (#"{"type":"hello","id":5,"protocol":2,"replica":"r","token":"t","lineage":{}}"#, .wrongType, .integer(5)),
             (
-                #"{"type":"hello","id":5,"protocol":1,"replica":"r","token":"t","lineage":[{"token":"a b","counter":1}]}"#,
+                #"{"type":"hello","id":5,"protocol":2,"replica":"r","token":"t","lineage":[{"token":"a b","counter":1}]}"#,
                 .invalidValue, .integer(5)
             ),
             (
-                #"{"type":"hello","id":5,"protocol":1,"replica":"r","token":"t","lineage":[{"token":"a","counter":0}]}"#,
+                #"{"type":"hello","id":5,"protocol":2,"replica":"r","token":"t","lineage":[{"token":"a","counter":0}]}"#,
                 .invalidValue, .integer(5)
             ),
             (#"{"type":"push","id":6,"records":[],"lineage":[{"token":"a"}]}"#, .missingField, .integer(6)),
@@ -136,7 +136,7 @@ import Testing
         let tips = [LineageEntry(token: "t2", counter: 9), LineageEntry(token: "t1", counter: 4)]
         let hello = ClientMessage.hello(
             .init(
-                id: .integer(1), protocolVersion: 1, replica: ReplicaID(unchecked: "phone"), token: "tok",
+                id: .integer(1), protocolVersion: 2, replica: ReplicaID(unchecked: "phone"), token: "tok",
                 cursor: nil, lineage: tips))
         #expect(try Self.decodeClient(String(decoding: hello.line(), as: UTF8.self)) == hello)
         let push = ClientMessage.push(id: .integer(2), records: Self.randomRecords(seed: 3), lineage: tips.reversed())
@@ -144,12 +144,12 @@ import Testing
         // The daemon's fast record path still reads a push that carries lineage.
         let pushLine = Array(push.line().dropLast())
         let raw = try pushLine.withUnsafeBytes { buffer in try JSONParser.parseMessage(buffer) }
-        #expect(raw.records?.count == Self.randomRecords(seed: 3).count)
+        #expect(raw.recordCount == Self.randomRecords(seed: 3).count)
         #expect(raw.records?.isEmpty == false)
         let tooMany = (1...65).map { LineageEntry(token: "t\($0)", counter: Int64($0)) }
         let long = ClientMessage.hello(
             .init(
-                id: .integer(3), protocolVersion: 1, replica: ReplicaID(unchecked: "phone"), token: "tok",
+                id: .integer(3), protocolVersion: 2, replica: ReplicaID(unchecked: "phone"), token: "tok",
                 cursor: nil, lineage: tooMany))
         let error = #expect(throws: ProtocolError.self) {
             try Self.decodeClient(String(decoding: long.line(), as: UTF8.self))
@@ -185,5 +185,87 @@ import Testing
                 try KeyedRecord(json: try JSONParser.parse(record))
             }
         }
+    }
+
+    /// Consecutive single writes of one collection and field set travel as one run, in
+    /// order with whole records, and come back as the same records.
+    @Test func singleWritesTravelAsRuns() throws {
+        let phone = ReplicaID(unchecked: "phone-r7")
+        let kiosk = ReplicaID(unchecked: "kiosk-3")
+        func checkin(_ key: String, _ replica: ReplicaID, _ counter: Int64) throws -> KeyedRecord {
+            var state = RecordState()
+            state.put(
+                [("at", .integer(1_764_000_000_000)), ("rider_id", .text("r-7")), ("station_id", .text("st-1"))],
+                dot: Dot(replica: replica, counter: counter), timestamp: HybridTimestamp(wallMillis: 5, logical: 1))
+            return KeyedRecord(collection: "checkins", key: key, state: state)
+        }
+        var conflicted = try checkin("ci-3", phone, 4).state
+        conflicted.put(
+            [("rider_id", .text("r-8"))], dot: Dot(replica: kiosk, counter: 9),
+            timestamp: HybridTimestamp(wallMillis: 6, logical: 0), observed: VersionVector())
+        let records = [
+            try checkin("ci-1", phone, 1), try checkin("ci-2", kiosk, 2),
+            KeyedRecord(collection: "checkins", key: "ci-3", state: conflicted), try checkin("ci-4", phone, 5),
+        ]
+        let line = DaemonMessage.changes(id: .integer(1), records: records, cursor: 4, more: false).line()
+        let json = try JSONParser.parse(Array(line.dropLast()))
+        guard case .array(let list)? = json["records"] else {
+            Issue.record("no records list")
+            return
+        }
+        #expect(list.count == 3, "a run of two, the conflicted record whole, a run of one")
+        #expect(list[0]["w"] == .array([.string("phone-r7"), .string("kiosk-3")]))
+        #expect(list[0]["f"] == .array([.string("at"), .string("rider_id"), .string("station_id")]))
+        #expect(list[0]["rows"].map { if case .array(let rows) = $0 { rows.count } else { 0 } } == 2)
+        #expect(list[1]["ctx"] != nil && list[1]["rows"] == nil)
+        let decoded = try Self.decodeDaemon(line)
+        #expect(decoded == DaemonMessage.changes(id: .integer(1), records: records, cursor: 4, more: false))
+        guard case .changes(_, let back, _, _) = decoded else { return }
+        #expect(back.map(\.key) == ["ci-1", "ci-2", "ci-3", "ci-4"])
+        #expect(back.map(\.state) == records.map(\.state))
+        for index in [0, 1, 3] {
+            guard case .singleWrite = back[index].body else {
+                Issue.record("record \(index) did not come back as a single write")
+                continue
+            }
+        }
+        // The generic path reads runs the same way.
+        #expect(try DaemonMessage.decode(json) == decoded)
+    }
+
+    @Test func malformedRunsAreRefusedWithTheirIndex() {
+        let head =
+            #"{"type":"push","id":3,"records":[{"c":"x","k":"y","ctx":[["r",1]],"d":[0,1,1,0],"f":{"_deleted":false}},"#
+        let bad = [
+            #"{"c":"x","f":["a","b"],"w":["r"],"rows":[["k",0,1,1,0,1]]}"#,  // a value short
+            #"{"c":"x","f":["a"],"w":["r"],"rows":[["k",1,1,1,0,1]]}"#,  // writer index out of range
+            #"{"c":"x","f":["a"],"w":["r"],"rows":[["k",0,0,1,0,1]]}"#,  // counter 0
+            #"{"c":"x","f":["a"],"w":["r"],"rows":[["k",0,1,-1,0,1]]}"#,  // wall before 0
+            #"{"c":"x","f":["a"],"w":["r"],"rows":[["k",0,1,1,70000,1]]}"#,  // logical too large
+            #"{"c":"x","f":["b","a"],"w":["r"],"rows":[["k",0,1,1,0,1,2]]}"#,  // names out of order
+            #"{"c":"x","f":["a","a"],"w":["r"],"rows":[["k",0,1,1,0,1,2]]}"#,  // a name twice
+            #"{"c":"x","f":["_deleted"],"w":["r"],"rows":[["k",0,1,1,0,true]]}"#,  // existence named
+            #"{"c":"x","f":["a"],"w":["has space"],"rows":[["k",0,1,1,0,1]]}"#,  // bad replica id
+            #"{"c":"x","f":["a"],"w":["r"],"rows":[["k",0,1,1,0,{"b":1}]]}"#,  // object value
+            #"{"c":"x","f":["a"],"w":["r"],"rows":[[7,0,1,1,0,1]]}"#,  // key not a string
+            #"{"c":"x","f":["a"],"rows":[["k",0,1,1,0,1]]}"#,  // w missing
+            #"{"c":"x","f":["a"],"w":["r"],"rows":"none"}"#,  // rows not a list
+            #"{"c":"x","f":["a"],"w":["r"],"rows":[],"k":"y"}"#,  // a record member in a run
+        ]
+        for run in bad {
+            let error = #expect(throws: ProtocolError.self, "\(run)") { try Self.decodeClient(head + run + "]}") }
+            #expect(error?.code == .invalidValue, "\(run)")
+            #expect(error?.message.contains("push.records[1]") == true, "\(run): \(error?.message ?? "")")
+            #expect(error?.id == .integer(3))
+        }
+        // A run counts as its rows against the batch limit.
+        let rows = (0..<5).map { #"["k\#($0)",0,1,1,0,1]"# }.joined(separator: ",")
+        let line = #"{"type":"push","id":4,"records":[{"c":"x","f":["a"],"w":["r"],"rows":[\#(rows)]}]}"#
+        let error = #expect(throws: ProtocolError.self) {
+            try Array(line.utf8).withUnsafeBytes { buffer in
+                Result { () throws(ProtocolError) in try ClientMessage.decode(buffer, maximumBatch: 4) }
+            }.get()
+        }
+        #expect(error?.code == .tooManyRecords)
     }
 }

@@ -12,7 +12,7 @@ import Testing
     /// Everything an admin can pull: the whole store, as JSON lines.
     static func everything(_ daemon: DaemonProcess, token: String) throws -> [JSONValue] {
         let socket = try LineSocket(port: daemon.port)
-        try socket.send(line: #"{"type":"hello","id":1,"protocol":1,"replica":"auditor","token":"\#(token)"}"#)
+        try socket.send(line: #"{"type":"hello","id":1,"protocol":2,"replica":"auditor","token":"\#(token)"}"#)
         _ = try socket.readLine()
         try socket.send(line: #"{"type":"pull","id":2,"cursor":0}"#)
         guard let reply = try socket.readLine(), case .array(let records)? = try JSONParser.parse(reply)["records"]
@@ -42,7 +42,7 @@ import Testing
             ("[]", "not_object"),
             (#"{"type":"teleport","id":1}"#, "unknown_type"),
             (#"{"type":"pull","id":2,"cursor":0}"#, "hello_required"),
-            (#"{"type":"hello","id":3,"protocol":1,"replica":"phone","token":"\#(rider)"}"#, "welcome"),
+            (#"{"type":"hello","id":3,"protocol":2,"replica":"phone","token":"\#(rider)"}"#, "welcome"),
             (#"{"type":"push","id":4}"#, "missing_field"),
             (#"{"type":"push","id":5,"records":"many"}"#, "wrong_type"),
             (push(6, checkin.replacingOccurrences(of: "\"d\":[0,1,", with: "\"d\":[0,9,")), "invalid_value"),
@@ -88,7 +88,7 @@ import Testing
         #expect(try JSONParser.parse(try #require(try socket.readLine()))["code"] == .string("line_too_long"))
         #expect(try socket.readLine() == nil)
         let bogus = try LineSocket(port: daemon.port)
-        try bogus.send(line: #"{"type":"hello","id":1,"protocol":1,"replica":"x","token":"\#(rider)tampered"}"#)
+        try bogus.send(line: #"{"type":"hello","id":1,"protocol":2,"replica":"x","token":"\#(rider)tampered"}"#)
         #expect(try JSONParser.parse(try #require(try bogus.readLine()))["code"] == .string("bad_token"))
         #expect(try bogus.readLine() == nil)
 
@@ -122,7 +122,7 @@ import Testing
         let daemon = try DaemonProcess(dataDirectory: data, logLevel: "info")
         let token = try daemon.token(role: "admin", subject: "ops")
         let socket = try LineSocket(port: daemon.port)
-        try socket.send(line: #"{"type":"hello","id":1,"protocol":1,"replica":"loader","token":"\#(token)"}"#)
+        try socket.send(line: #"{"type":"hello","id":1,"protocol":2,"replica":"loader","token":"\#(token)"}"#)
         _ = try socket.readLine()
         let records = (1...1_000).map { index in
             #"{"c":"checkins","k":"k\#(index)","ctx":[["loader",\#(index)]],"d":[0,\#(index),1764000000000,0],"f":{"_deleted":false,"rider_id":"r-1","station_id":"st-1","purpose":"rest","at":1764000000000,"device":"d"}}"#

@@ -276,7 +276,7 @@ import YongaiDomain
             let welcome = session.handle(
                 .hello(
                     .init(
-                        id: .integer(1), protocolVersion: 1, replica: kiosk.replicaID, token: "station:st-1",
+                        id: .integer(1), protocolVersion: 2, replica: kiosk.replicaID, token: "station:st-1",
                         cursor: nil)))
             #expect(welcome.messages.count == 1)
         }

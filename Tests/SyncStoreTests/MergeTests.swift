@@ -147,6 +147,65 @@ import YongaiDomain
         #expect(try station.store.conflicts().isEmpty)
     }
 
+    /// A record made by one write merges into the same rows, blobs and sequence numbers
+    /// whether it arrives as a single write (no state built) or as its whole state.
+    @Test func aSingleWriteMergesLikeItsWholeState() throws {
+        let source = try StoreFixture(.inMemory)
+        try source.store.write { transaction in
+            for index in 0..<40 {
+                try transaction.put("stations", key: "st-\(index)", Samples.station("Stop \(index)"))
+            }
+            for index in 0..<21 { try transaction.put("checkins", key: "c-\(index)", Samples.checkin()) }
+            try transaction.put("stations", key: "st-3", ["status": .text("closed")])
+        }
+        let records = try source.store.allChanges().map(\.record)
+        let singles = records.filter { if case .singleWrite = $0.body { true } else { false } }
+        #expect(singles.count == 60, "every record written once reads as a single write")
+        let whole = records.map { KeyedRecord(collection: $0.collection, key: $0.key, state: $0.state) }
+        #expect(whole == records)
+        func rows(_ fixture: StoreFixture) throws -> [String] {
+            try fixture.store.read { db in
+                try ["stations", "checkins"].flatMap { table in
+                    try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY _sync_seq").map(\.description)
+                }
+            }
+        }
+        for held in [0, 5, 33] {
+            let viaSingle = try StoreFixture(.inMemory)
+            let viaWhole = try StoreFixture(.inMemory)
+            try viaSingle.store.merge(Array(whole.prefix(held)))
+            try viaWhole.store.merge(Array(whole.prefix(held)))
+            let one = try viaSingle.store.merge(records)
+            let other = try viaWhole.store.merge(whole)
+            #expect(one.new == other.new && one.unchanged == other.unchanged && one.echoes == other.echoes)
+            #expect(try rows(viaSingle) == rows(viaWhole), "held \(held)")
+            #expect(try rows(viaSingle).count == 61)
+        }
+        // A single write with an unknown field or a mistyped value is refused like a state.
+        let write = try #require(records.first?.singleWrite)
+        let cases: [(SingleWrite, String)] = [
+            (
+                try SingleWrite(
+                    dot: write.dot, timestamp: write.timestamp, validatingNames: write.names + ["zzz"],
+                    values: write.values + [.integer(1)]), "unknown_field"
+            ),
+            (
+                try SingleWrite(
+                    dot: write.dot, timestamp: write.timestamp, validatingNames: ["status"], values: [.text("exploded")]
+                ),
+                "invalid_value"
+            ),
+        ]
+        let target = try StoreFixture(.inMemory)
+        for (bad, code) in cases {
+            let error = #expect(throws: StoreError.self) {
+                try target.store.merge([records[1], KeyedRecord(collection: "stations", key: "st-x", singleWrite: bad)])
+            }
+            #expect(error?.code.rawValue == code)
+        }
+        #expect(try target.store.latestSeq() == 0)
+    }
+
     @Test func invalidRemoteRecordsFailTheBatchAndChangeNothing() throws {
         let source = try StoreFixture()
         let target = try StoreFixture()
