@@ -53,6 +53,8 @@ public enum ClientMessage: Sendable, Hashable {
     /// The message as one line, newline included.
     public func line() -> [UInt8] {
         var writer = JSONWriter()
+        // A batch of records is long: room for it up front spares the copies of growing.
+        if case .push(_, let records, _) = self { writer = JSONWriter(capacity: 256 + 160 * records.count) }
         switch self {
         case .hello(let hello):
             var members: [JSONValue.Member] = [

@@ -96,6 +96,8 @@ public enum DaemonMessage: Sendable, Hashable {
     /// The message as one line, newline included.
     public func line() -> [UInt8] {
         var writer = JSONWriter()
+        // A batch of records is long: room for it up front spares the copies of growing.
+        if case .changes(_, let records, _, _) = self { writer = JSONWriter(capacity: 64 + 160 * records.count) }
         switch self {
         case .welcome(let welcome):
             writer.write(

@@ -129,19 +129,26 @@ public final class SyncDaemon: Service, Sendable {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 try await withThrowingDiscardingTaskGroup { group in
+                    // The next batch of a pull with more to come, read while the client takes in this one.
+                    var readAhead: Task<ReadAhead.Batch?, Never>?
                     do {
                         for try await frame in inbound {
                             guard connections.withLock({ $0.begin(id) }) else { break }
+                            let ahead = await readAhead?.value
+                            readAhead = nil
                             let output: DaemonSession.Output
                             if frame.readableBytes > configuration.maximumLine {
                                 output = Self.tooLong(configuration.maximumLine)
                             } else {
                                 output = try await pool.runIfActive {
-                                    frame.withUnsafeReadableBytes { session.value.handle(line: $0) }
+                                    frame.withUnsafeReadableBytes { session.value.handle(line: $0, readAhead: ahead) }
                                 }
                             }
                             for message in output.messages {
                                 try await outbound.write(ByteBuffer(bytes: message.line()))
+                            }
+                            if let next = output.readAhead, !output.close {
+                                readAhead = Task { try? await pool.runIfActive { next.read() } }
                             }
                             if output.changedStore { hub.notify() }
                             if let cursor = output.subscription, let reader = session.value.reader {
@@ -154,7 +161,12 @@ public final class SyncDaemon: Service, Sendable {
                         for message in Self.tooLong(configuration.maximumLine).messages {
                             try? await outbound.write(ByteBuffer(bytes: message.line()))
                         }
+                    } catch {
+                        _ = await readAhead?.value
+                        throw error
                     }
+                    // No read outlives its connection (the store may be closing).
+                    _ = await readAhead?.value
                     group.cancelAll()
                 }
             }
@@ -181,7 +193,7 @@ public final class SyncDaemon: Service, Sendable {
             var more = true
             while more {
                 let from = cursor
-                let batch: (records: [KeyedRecord], cursor: Int64, more: Bool)
+                let batch: ScopedReader.Batch
                 do {
                     batch = try await pool.runIfActive { try reader.batch(after: from, limit: limit) }
                 } catch let error as StoreError where error.code == .replicaDiverged {

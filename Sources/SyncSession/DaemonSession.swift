@@ -33,6 +33,8 @@ public final class DaemonSession {
         public var subscription: Int64?
         /// Records landed: other subscribers should look for changes.
         public var changedStore = false
+        /// The pull the client will most likely send next: the driver may read it ahead.
+        public var readAhead: ReadAhead?
 
         public init(
             messages: [DaemonMessage] = [], close: Bool = false, subscription: Int64? = nil, changedStore: Bool = false
@@ -64,19 +66,20 @@ public final class DaemonSession {
         self.configuration = configuration
     }
 
-    /// Handles one line (newline excluded).
-    public func handle(line: UnsafeRawBufferPointer) -> Output {
+    /// Handles one line (newline excluded). `readAhead` is the batch read for the last
+    /// output's `readAhead`, if any: a pull it answers is answered with it.
+    public func handle(line: UnsafeRawBufferPointer, readAhead: ReadAhead.Batch? = nil) -> Output {
         let message: ClientMessage
         do {
             message = try ClientMessage.decode(line, maximumBatch: configuration.maximumBatch)
         } catch {
             return Output(messages: [.error(error)], close: error.closesConnection)
         }
-        return handle(message)
+        return handle(message, readAhead: readAhead)
     }
 
-    /// Handles one decoded message.
-    public func handle(_ message: ClientMessage) -> Output {
+    /// Handles one decoded message; `readAhead` as in `handle(line:readAhead:)`.
+    public func handle(_ message: ClientMessage, readAhead: ReadAhead.Batch? = nil) -> Output {
         do {
             switch message {
             case .hello(let hello):
@@ -86,12 +89,22 @@ public final class DaemonSession {
             case .push(let id, let records, let lineage):
                 return try push(id: id, records: records, lineage: lineage, reader: try greeted(id))
             case .pull(let id, let cursor, let limit):
-                let batch = try greeted(id).batch(
-                    after: cursor, limit: limit ?? configuration.maximumBatch, skipping: echoes)
+                let reader = try greeted(id)
+                let limit = limit ?? configuration.maximumBatch
+                let batch: ScopedReader.Batch
+                if let readAhead, readAhead.cursor == cursor, readAhead.limit == limit {
+                    batch = try readAhead.result.get()
+                } else {
+                    batch = try reader.batch(after: cursor, limit: limit, skipping: echoes)
+                }
                 if !echoes.isEmpty { echoes = echoes.filter { $0 > batch.cursor } }
-                return Output(messages: [
+                var output = Output(messages: [
                     .changes(id: id, records: batch.records, cursor: batch.cursor, more: batch.more)
                 ])
+                if batch.more {
+                    output.readAhead = ReadAhead(reader: reader, cursor: batch.cursor, limit: limit, skipping: echoes)
+                }
+                return output
             case .subscribe(let id, let cursor):
                 _ = try greeted(id)
                 return Output(messages: [.subscribed(id: id, cursor: cursor)], subscription: cursor)

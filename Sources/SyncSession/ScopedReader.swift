@@ -29,18 +29,22 @@ public struct ScopedReader: Sendable {
     /// changes at the sequence numbers in `skipping` (the reader's own pushes, echoed back).
     /// Throws `replica_diverged` when another device pushed under the reader's replica id:
     /// the batch could hold that device's writes under the reader's own id.
-    public func batch(after cursor: Int64, limit: Int, skipping: Set<Int64> = []) throws(StoreError) -> (
-        records: [KeyedRecord], cursor: Int64, more: Bool
-    ) {
+    public func batch(after cursor: Int64, limit: Int, skipping: Set<Int64> = []) throws(StoreError) -> Batch {
         let policy = policy
         let principal = principal
         let batch = try store.changes(after: cursor, limit: limit, scopes: scopes) { change in
             !skipping.contains(change.seq) && policy.mayRead(change, by: principal)
         }
         try lineage?.verify(store)
-        return (
-            batch.changes.map(\.record), batch.nextCursor,
-            batch.hasMore
-        )
+        return Batch(records: batch.changes.map(\.record), cursor: batch.nextCursor, more: batch.hasMore)
+    }
+
+    /// A batch of changes as a pull answers them.
+    public struct Batch: Sendable {
+        public let records: [KeyedRecord]
+        /// Where the next pull starts.
+        public let cursor: Int64
+        /// Whether changes remain after `cursor`.
+        public let more: Bool
     }
 }

@@ -47,6 +47,8 @@ final class SimulatedConnection {
     var open = true
     /// The daemon sent a closing error; its lines still arrive, the client's are dropped.
     var closedByDaemon = false
+    /// The batch the daemon read ahead for this connection's next pull.
+    var readAhead: ReadAhead.Batch?
 
     init(id: Int, device: Int, client: ClientSession, daemon: DaemonSession, daemonRun: Int, now: Int64) {
         self.id = id

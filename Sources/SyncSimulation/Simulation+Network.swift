@@ -119,7 +119,9 @@ extension Simulation {
             }
             // The daemon closed its end: what it sent still arrives; nothing more is read.
             if connection.closedByDaemon { return }
-            let output = packet.line.withUnsafeBytes { connection.daemon.handle(line: $0) }
+            let ahead = connection.readAhead
+            connection.readAhead = nil
+            let output = packet.line.withUnsafeBytes { connection.daemon.handle(line: $0, readAhead: ahead) }
             if daemonCrashes.fired {
                 daemonCrashes.fired = false
                 crashDaemon(reason: "crashed in a transaction")
@@ -127,6 +129,8 @@ extension Simulation {
             }
             if output.changedStore { stats.daemonCommits += 1 }
             for message in output.messages { send(message.line(), on: connection, toDaemon: false) }
+            // As the daemon does: read the next batch now, answer the next pull with it.
+            connection.readAhead = output.readAhead?.read()
             if output.close { connection.closedByDaemon = true }
         } else {
             guard device.online else {

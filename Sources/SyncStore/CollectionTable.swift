@@ -217,22 +217,35 @@ struct CollectionTable: Sendable {
         statement.bind(key, at: base + count + 3)
     }
 
-    /// Binds a single write's row as row `row` of `insertManySQL`, without building its state
-    /// (the schema must declare fewer than 64 fields, for the short-form mask).
-    func bindRow(_ statement: Statement, row: Int32, key: String, write: SingleWrite, seq: Int64) {
+    /// Checks a single write's values against the fields at `positions` (see `SingleWriteLayouts`).
+    func validate(_ write: SingleWrite, positions: [Int]) throws(StoreError) {
+        for (value, position) in zip(write.values, positions) {
+            let field = schema.fields[position]
+            let canonical: FieldValue
+            do {
+                canonical = try field.validate(value, in: name)
+            } catch {
+                throw StoreError(error)
+            }
+            guard canonical == value else {
+                throw StoreError(
+                    core: .invalidValue, "\(name).\(field.name) must be a \(field.type.rawValue) (got \(value))")
+            }
+        }
+    }
+
+    /// Binds a single write's row as row `row` of `insertManySQL`, its fields at `positions`
+    /// (see `SingleWriteLayouts`), without building its state. The schema must declare fewer
+    /// than 64 fields, for the short-form mask.
+    func bindRow(_ statement: Statement, row: Int32, key: String, write: SingleWrite, positions: [Int], seq: Int64) {
         let base = row * rowParameterCount
         var present: UInt64 = 0
-        var nameIndex = 0
-        for (name, column) in columnsByName {
-            while nameIndex < write.names.count, RecordState.namePrecedes(write.names[nameIndex], name) {
-                nameIndex += 1
-            }
-            if nameIndex < write.names.count, write.names[nameIndex] == name {
-                statement.bind(write.values[nameIndex], at: base + Int32(column + 1))
-                present |= 1 << UInt64(column)
-            } else {
-                statement.bindNull(at: base + Int32(column + 1))
-            }
+        for (value, position) in zip(write.values, positions) {
+            statement.bind(value, at: base + Int32(position + 1))
+            present |= 1 << UInt64(position)
+        }
+        for position in schema.fields.indices where present & (1 << UInt64(position)) == 0 {
+            statement.bindNull(at: base + Int32(position + 1))
         }
         let count = Int32(schema.fields.count)
         statement.bind(seq, at: base + count + 1)
@@ -260,10 +273,12 @@ struct CollectionTable: Sendable {
 
     /// A live row's record body: the single write when the row holds one (no state built),
     /// else its decoded state. Columns as in `liveState`.
-    func liveBody(_ statement: Statement, firstColumn: Int32, stateColumn: Int32) throws(StoreError) -> KeyedRecord.Body
+    /// `lastReplica` as in `RecordStateCodec.decodeSingleWrite`.
+    func liveBody(_ statement: Statement, firstColumn: Int32, stateColumn: Int32, lastReplica: inout ReplicaID?)
+        throws(StoreError) -> KeyedRecord.Body
     {
         let write = try statement.withBlob(at: stateColumn) { (bytes) throws(StoreError) in
-            try codec.decodeSingleWrite(bytes) { index in
+            try codec.decodeSingleWrite(bytes, lastReplica: &lastReplica) { index in
                 statement.fieldValue(at: firstColumn + Int32(index), type: schema.fields[index].type)
             }
         }

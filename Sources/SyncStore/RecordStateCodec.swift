@@ -194,26 +194,40 @@ struct RecordStateCodec: Sendable {
 
     private func decodeSingleWrite(_ reader: inout Reader, column: ((Int) -> FieldValue)?) throws -> RecordState {
         guard let column else { throw Reader.Failure() }
-        return try singleWrite(&reader, column: column).state
+        var replica: ReplicaID?
+        return try singleWrite(&reader, lastReplica: &replica, column: column).state
     }
 
     /// The single write a live row's blob describes, its values read from the row's columns
     /// (`column(i)` reads the i-th declared field); nil when the blob is in the long form.
-    func decodeSingleWrite(_ bytes: UnsafeRawBufferPointer, column: (Int) -> FieldValue) throws(StoreError)
-        -> SingleWrite?
-    {
+    ///
+    /// - Parameter lastReplica: the replica of the previous row read, reused when this row's
+    ///   is the same (rows of one writer follow each other), and set to this row's.
+    func decodeSingleWrite(
+        _ bytes: UnsafeRawBufferPointer, lastReplica: inout ReplicaID?, column: (Int) -> FieldValue
+    ) throws(StoreError) -> SingleWrite? {
         guard bytes.first == Self.singleWriteVersion else { return nil }
         var reader = Reader(bytes: bytes, offset: 1)
         do {
-            return try singleWrite(&reader, column: column)
+            return try singleWrite(&reader, lastReplica: &lastReplica, column: column)
         } catch {
             throw StoreError(.corruptState, "a stored record state is damaged and cannot be decoded")
         }
     }
 
     /// Reads the short form after its version byte.
-    private func singleWrite(_ reader: inout Reader, column: (Int) -> FieldValue) throws -> SingleWrite {
-        let replica = try ReplicaID(try reader.string())
+    private func singleWrite(_ reader: inout Reader, lastReplica: inout ReplicaID?, column: (Int) -> FieldValue)
+        throws -> SingleWrite
+    {
+        let replica: ReplicaID
+        let replicaBytes = try reader.slice()
+        if let last = lastReplica, last.rawValue.utf8.elementsEqual(replicaBytes) {
+            replica = last
+        } else {
+            guard let text = String(validating: replicaBytes, as: UTF8.self) else { throw Reader.Failure() }
+            replica = try ReplicaID(text)
+            lastReplica = replica
+        }
         let dot = Dot(replica: replica, counter: try reader.positive())
         let timestamp = HybridTimestamp(rawValue: Int64(bitPattern: try reader.varint()))
         let mask = try reader.varint()
@@ -406,11 +420,15 @@ struct RecordStateCodec: Sendable {
         }
 
         mutating func string() throws(Failure) -> String {
-            let length = try count()
-            let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
-            offset += length
-            guard let string = String(validating: slice, as: UTF8.self) else { throw Failure() }
+            guard let string = String(validating: try slice(), as: UTF8.self) else { throw Failure() }
             return string
+        }
+
+        /// A length-prefixed run of bytes.
+        mutating func slice() throws(Failure) -> UnsafeRawBufferPointer {
+            let length = try count()
+            defer { offset += length }
+            return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
         }
 
         mutating func value() throws(Failure) -> FieldValue {

@@ -36,6 +36,8 @@ final class RecordStorage {
     private var tableStatements: [(name: String, statements: TableStatements)] = []
     /// Per collection: whether `_sync_tombstones` may hold one of its records.
     private var tombstonesByCollection: [(name: String, exists: Bool)] = []
+    /// Each table's statement for a full chunk of rows (`insertStatement`).
+    private var chunkInserts: [(table: String, statement: Statement)] = []
     private var tombstoneSelect: Statement?
     private var tombstoneUpsert: Statement?
     private var tombstoneDelete: Statement?
@@ -94,8 +96,14 @@ final class RecordStorage {
 
     /// The multi-row insert of `rows` new rows into `table`, its bindings cleared.
     func insertStatement(_ table: CollectionTable, rows: Int) throws -> Statement {
+        // Full chunks are most inserts: keep their statement rather than hash its long SQL each time.
+        if rows == CollectionTable.insertChunk, let known = chunkInserts.first(where: { $0.table == table.name }) {
+            known.statement.resetBindings()
+            return known.statement
+        }
         let statement = try db.cachedStatement(sql: table.insertManySQL(rows: rows))
         statement.resetBindings()
+        if rows == CollectionTable.insertChunk { chunkInserts.append((table.name, statement)) }
         return statement
     }
 

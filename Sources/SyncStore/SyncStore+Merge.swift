@@ -33,7 +33,21 @@ extension SyncStore {
         _ records: [KeyedRecord], cursor: (name: String, value: Int64)? = nil, echoCursor: String? = nil,
         lineage: LineageClaim? = nil
     ) throws(StoreError) -> MergeSummary {
-        for record in records { try validate(record) }
+        // Records of a run share their field list: its layout is looked up once.
+        var layouts = SingleWriteLayouts()
+        for record in records {
+            guard case .singleWrite(let write) = record.body else {
+                try validate(record)
+                continue
+            }
+            let table = try table(record.collection)
+            do {
+                try table.schema.validateKey(record.key)
+            } catch {
+                throw StoreError(error)
+            }
+            try table.validate(write, positions: try layouts.positions(of: write.names, in: table))
+        }
         return try transaction { db in
             if let lineage { try SyncStore.advanceLineage(lineage, db) }
             var meta = try StoreMeta.load(db, physicalClock: physicalClock)
@@ -132,7 +146,9 @@ extension SyncStore {
                     let seq = meta.seq + 1 + Int64(row)
                     switch records[index].body {
                     case .singleWrite(let write) where table.schema.fields.count < 64:
-                        table.bindRow(statement, row: Int32(row), key: records[index].key, write: write, seq: seq)
+                        table.bindRow(
+                            statement, row: Int32(row), key: records[index].key, write: write,
+                            positions: try layouts.positions(of: write.names, in: table), seq: seq)
                     default:
                         table.bindRow(
                             statement, row: Int32(row), key: records[index].key, state: records[index].state, seq: seq)

@@ -29,9 +29,12 @@ public enum SessionPump {
             return report
         }
         if let report = absorb(try client.start()) { return .caughtUp(report) }
+        // Like the daemon, read the next batch of a pull ahead, before the client takes in this one.
+        var readAhead: ReadAhead.Batch?
         while !outbox.isEmpty {
             let line = outbox.removeFirst().line()
-            let output = line.dropLast().withUnsafeBytes { daemon.handle(line: $0) }
+            let output = line.dropLast().withUnsafeBytes { daemon.handle(line: $0, readAhead: readAhead) }
+            readAhead = output.readAhead?.read()
             for message in output.messages {
                 if let cut, replies == cut { return .cut(afterReplies: replies) }
                 replies += 1

@@ -301,4 +301,44 @@ import YongaiDomain
         #expect(Set(pulledKeys(another)) == ["st-1", "c-s1-1"])
     }
 
+    /// A pull answered from a batch read ahead gives what that read saw; a write that lands
+    /// between the read and the pull comes with a later pull, and a read ahead for another
+    /// cursor is not used.
+    @Test func aBatchReadAheadAnswersOnlyItsPullAndLosesNothing() throws {
+        let network = try Network()
+        try network.daemonStore.write { transaction in
+            for index in 0..<5 { try transaction.put("stations", key: "st-\(index)", Samples.station("Stop \(index)")) }
+        }
+        let session = network.daemonSession()
+        _ = session.handle(
+            .hello(
+                .init(
+                    id: .integer(1), protocolVersion: 2, replica: ReplicaID(unchecked: "auditor"), token: "admin:ops",
+                    cursor: nil)))
+        var output = session.handle(.pull(id: .integer(2), cursor: 0, limit: 2))
+        guard case .changes(_, let first, let cursor, true) = output.messages.first, let ahead = output.readAhead
+        else {
+            Issue.record("a batch with more to come offers a read ahead: \(output)")
+            return
+        }
+        let batch = ahead.read()
+        // Another device writes after the read ahead and before the pull.
+        try network.daemonStore.write { try $0.put("stations", key: "st-new", Samples.station("New")) }
+        // A pull from elsewhere does not take the batch read for `cursor`.
+        output = session.handle(.pull(id: .integer(3), cursor: 0, limit: 2), readAhead: batch)
+        guard case .changes(_, let again, _, _) = output.messages.first else { return }
+        #expect(again.map(\.key) == first.map(\.key))
+        var keys = first.map(\.key)
+        var next: (cursor: Int64, ahead: ReadAhead.Batch?) = (cursor, batch)
+        var pulls = 0
+        while pulls < 10 {
+            pulls += 1
+            output = session.handle(.pull(id: .integer(4), cursor: next.cursor, limit: 2), readAhead: next.ahead)
+            guard case .changes(_, let records, let after, let more) = output.messages.first else { return }
+            keys += records.map(\.key)
+            next = (after, output.readAhead?.read())
+            if !more { break }
+        }
+        #expect(keys == ["st-0", "st-1", "st-2", "st-3", "st-4", "st-new"])
+    }
 }
