@@ -8,21 +8,24 @@ import SyncCore
 /// `_sync_seq`, the change sequence number (the row id, so a delta scan is a range scan), and
 /// `_sync_state`, the rest of the record's replicated state (see `RecordStateCodec`).
 /// Deleted records move to `_sync_tombstones`, so the table lists exactly what is visible.
-struct CollectionTable: Sendable {
+///
+/// A class: every merge and write looks its table up per record, and a reference is one
+/// retain where a struct of arrays is many.
+final class CollectionTable: Sendable {
     let schema: CollectionSchema
     let codec: RecordStateCodec
     /// Declared fields sorted by name (byte order), with their column positions.
     let columnsByName: [(name: String, column: Int)]
 
     /// `insertManySQL` for a full chunk, built once.
-    private(set) var insertChunkSQL = ""
+    let insertChunkSQL: String
 
     init(schema: CollectionSchema) {
         self.schema = schema
         codec = RecordStateCodec(schema: schema)
         columnsByName = schema.fields.enumerated().map { ($1.name, $0) }
             .sorted { RecordState.namePrecedes($0.name, $1.name) }
-        insertChunkSQL = insertManySQL(rows: Self.insertChunk)
+        insertChunkSQL = Self.insertManySQL(schema, rows: Self.insertChunk)
     }
 
     /// Rows per multi-row insert: enough to amortize a statement, few enough to bind cheaply.
@@ -72,13 +75,17 @@ struct CollectionTable: Sendable {
     /// `rowParameterCount` per row. Skips a row whose key exists or that breaks a constraint
     /// (check the change count).
     func insertManySQL(rows: Int) -> String {
-        if rows == Self.insertChunk, !insertChunkSQL.isEmpty { return insertChunkSQL }
-        let columns = quotedFields + ["\"_sync_seq\"", "\"_sync_state\"", quotedKey]
+        rows == Self.insertChunk ? insertChunkSQL : Self.insertManySQL(schema, rows: rows)
+    }
+
+    private static func insertManySQL(_ schema: CollectionSchema, rows: Int) -> String {
+        let columns =
+            schema.fields.map { quoted($0.name) } + ["\"_sync_seq\"", "\"_sync_state\"", quoted(schema.keyField)]
         let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         let values = Array(repeating: row, count: rows).joined(separator: ", ")
         // OR IGNORE (not ON CONFLICT DO NOTHING): no constraint can abort the statement, so
         // SQLite keeps no statement journal for it.
-        return "INSERT OR IGNORE INTO \(quotedTable) (\(columns.joined(separator: ", "))) VALUES \(values)"
+        return "INSERT OR IGNORE INTO \(quoted(schema.name)) (\(columns.joined(separator: ", "))) VALUES \(values)"
     }
 
     /// Parameters one row takes in `insertSQL` and `insertManySQL`.
@@ -273,13 +280,15 @@ struct CollectionTable: Sendable {
 
     /// A live row's record body: the single write when the row holds one (no state built),
     /// else its decoded state. Columns as in `liveState`.
-    /// `lastReplica` as in `RecordStateCodec.decodeSingleWrite`.
-    func liveBody(_ statement: Statement, firstColumn: Int32, stateColumn: Int32, lastReplica: inout ReplicaID?)
+    /// `memo` as in `RecordStateCodec.decodeSingleWrite`.
+    func liveBody(
+        _ statement: Statement, firstColumn: Int32, stateColumn: Int32, memo: inout RecordStateCodec.ScanMemo
+    )
         throws(StoreError) -> KeyedRecord.Body
     {
         let write = try statement.withBlob(at: stateColumn) { (bytes) throws(StoreError) in
-            try codec.decodeSingleWrite(bytes, lastReplica: &lastReplica) { index in
-                statement.fieldValue(at: firstColumn + Int32(index), type: schema.fields[index].type)
+            try codec.decodeSingleWrite(bytes, memo: &memo) { index in
+                statement.fieldValue(at: firstColumn + Int32(index), type: self.schema.fields[index].type)
             }
         }
         if let write { return .singleWrite(write) }
@@ -291,7 +300,7 @@ struct CollectionTable: Sendable {
     func liveState(_ statement: Statement, firstColumn: Int32, stateColumn: Int32) throws(StoreError) -> RecordState {
         try statement.withBlob(at: stateColumn) { (bytes) throws(StoreError) in
             try codec.decode(bytes) { index in
-                statement.fieldValue(at: firstColumn + Int32(index), type: schema.fields[index].type)
+                statement.fieldValue(at: firstColumn + Int32(index), type: self.schema.fields[index].type)
             }
         }
     }

@@ -194,39 +194,47 @@ struct RecordStateCodec: Sendable {
 
     private func decodeSingleWrite(_ reader: inout Reader, column: ((Int) -> FieldValue)?) throws -> RecordState {
         guard let column else { throw Reader.Failure() }
-        var replica: ReplicaID?
-        return try singleWrite(&reader, lastReplica: &replica, column: column).state
+        var memo = ScanMemo()
+        return try singleWrite(&reader, memo: &memo, column: column).state
     }
 
     /// The single write a live row's blob describes, its values read from the row's columns
     /// (`column(i)` reads the i-th declared field); nil when the blob is in the long form.
     ///
-    /// - Parameter lastReplica: the replica of the previous row read, reused when this row's
-    ///   is the same (rows of one writer follow each other), and set to this row's.
+    /// - Parameter memo: what the previous rows of a scan decoded to, reused when this row
+    ///   has the same (see `ScanMemo`).
     func decodeSingleWrite(
-        _ bytes: UnsafeRawBufferPointer, lastReplica: inout ReplicaID?, column: (Int) -> FieldValue
+        _ bytes: UnsafeRawBufferPointer, memo: inout ScanMemo, column: (Int) -> FieldValue
     ) throws(StoreError) -> SingleWrite? {
         guard bytes.first == Self.singleWriteVersion else { return nil }
         var reader = Reader(bytes: bytes, offset: 1)
         do {
-            return try singleWrite(&reader, lastReplica: &lastReplica, column: column)
+            return try singleWrite(&reader, memo: &memo, column: column)
         } catch {
             throw StoreError(.corruptState, "a stored record state is damaged and cannot be decoded")
         }
     }
 
     /// Reads the short form after its version byte.
-    private func singleWrite(_ reader: inout Reader, lastReplica: inout ReplicaID?, column: (Int) -> FieldValue)
+    /// The replica and field names the last rows of a scan decoded to: rows of one writer
+    /// and one field set follow each other, and share one id and one names array.
+    struct ScanMemo {
+        var replica: ReplicaID?
+        var mask: UInt64 = 0
+        var names: [String] = []
+    }
+
+    private func singleWrite(_ reader: inout Reader, memo: inout ScanMemo, column: (Int) -> FieldValue)
         throws -> SingleWrite
     {
         let replica: ReplicaID
         let replicaBytes = try reader.slice()
-        if let last = lastReplica, last.rawValue.utf8.elementsEqual(replicaBytes) {
+        if let last = memo.replica, last.rawValue.utf8.elementsEqual(replicaBytes) {
             replica = last
         } else {
             guard let text = String(validating: replicaBytes, as: UTF8.self) else { throw Reader.Failure() }
             replica = try ReplicaID(text)
-            lastReplica = replica
+            memo.replica = replica
         }
         let dot = Dot(replica: replica, counter: try reader.positive())
         let timestamp = HybridTimestamp(rawValue: Int64(bitPattern: try reader.varint()))
@@ -237,10 +245,14 @@ struct RecordStateCodec: Sendable {
         let names: [String]
         if mask == allNamesMask {
             names = declaredNamesByName
+        } else if mask == memo.mask {
+            names = memo.names
         } else {
             names = referencesByName.compactMap { name, reference in
                 reference > 1 && mask & (1 << UInt64(reference - 1)) != 0 ? name : nil
             }
+            memo.mask = mask
+            memo.names = names
         }
         var values: [FieldValue] = []
         values.reserveCapacity(names.count)

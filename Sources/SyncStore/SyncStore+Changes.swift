@@ -30,13 +30,13 @@ extension SyncStore {
                         matching = (field, value)
                     }
                     let statement = try db.cachedStatement(sql: table.changesSQL(matching: matching?.field))
-                    var lastReplica: ReplicaID?
+                    var memo = RecordStateCodec.ScanMemo()
                     sources.append(
                         try ChangeSource(statement, after: cursor, matching: matching?.value) {
                             (statement) throws(StoreError) in
                             (
                                 table.name,
-                                try table.liveBody(statement, firstColumn: 3, stateColumn: 2, lastReplica: &lastReplica)
+                                try table.liveBody(statement, firstColumn: 3, stateColumn: 2, memo: &memo)
                             )
                         })
                 }
