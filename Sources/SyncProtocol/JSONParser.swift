@@ -142,28 +142,53 @@ public struct JSONParser {
 
     mutating func number() throws(Failure) -> JSONValue {
         let start = offset
-        if bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+        let negative = bytes[offset] == UInt8(ascii: "-")
+        if negative { offset += 1 }
         guard offset < bytes.count, isDigit(bytes[offset]) else { throw failure("invalid number") }
+        // The digits as they go, while they fit exactly in a double's 53 bits.
+        var mantissa: UInt64 = 0
+        var digits = 0
         if bytes[offset] == UInt8(ascii: "0") {
             offset += 1
         } else {
-            while offset < bytes.count, isDigit(bytes[offset]) { offset += 1 }
+            while offset < bytes.count, isDigit(bytes[offset]) {
+                mantissa = mantissa &* 10 &+ UInt64(bytes[offset] - UInt8(ascii: "0"))
+                digits += 1
+                offset += 1
+            }
         }
         var isInteger = true
+        var fractionDigits = 0
         if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") {
             isInteger = false
             offset += 1
             guard offset < bytes.count, isDigit(bytes[offset]) else { throw failure("invalid number") }
-            while offset < bytes.count, isDigit(bytes[offset]) { offset += 1 }
+            while offset < bytes.count, isDigit(bytes[offset]) {
+                mantissa = mantissa &* 10 &+ UInt64(bytes[offset] - UInt8(ascii: "0"))
+                digits += 1
+                fractionDigits += 1
+                offset += 1
+            }
         }
+        var hasExponent = false
         if offset < bytes.count, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
             isInteger = false
+            hasExponent = true
             offset += 1
             if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") {
                 offset += 1
             }
             guard offset < bytes.count, isDigit(bytes[offset]) else { throw failure("invalid number") }
             while offset < bytes.count, isDigit(bytes[offset]) { offset += 1 }
+        }
+        // Fast paths: an integer of at most 18 digits; a real of at most 15 significant digits
+        // and no exponent, which is m / 10^k with both exact, so one division rounds it right.
+        if isInteger, digits <= 18 {
+            return .integer(negative ? -Int64(mantissa) : Int64(mantissa))
+        }
+        if !isInteger, !hasExponent, digits <= 15, fractionDigits < Self.powersOfTen.count {
+            let magnitude = Double(mantissa) / Self.powersOfTen[fractionDigits]
+            return .real(negative ? -magnitude : magnitude)
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }
@@ -172,6 +197,11 @@ public struct JSONParser {
             throw failure("number out of range")
         }
         return .real(real)
+    }
+
+    /// 10^0 through 10^22: every one exact in a double.
+    private static let powersOfTen: [Double] = (0...22).map { exponent in
+        (0..<exponent).reduce(1.0) { power, _ in power * 10 }
     }
 
     private func isDigit(_ byte: UInt8) -> Bool {

@@ -33,7 +33,7 @@ public struct ScopedReader: Sendable {
         let policy = policy
         let principal = principal
         let batch = try store.changes(after: cursor, limit: limit, scopes: scopes) { change in
-            !skipping.contains(change.seq) && policy.mayRead(change, by: principal)
+            (skipping.isEmpty || !skipping.contains(change.seq)) && policy.mayRead(change, by: principal)
         }
         try lineage?.verify(store)
         return Batch(records: batch.changes.map(\.record), cursor: batch.nextCursor, more: batch.hasMore)

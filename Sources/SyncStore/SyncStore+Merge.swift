@@ -54,6 +54,7 @@ extension SyncStore {
             let seqBefore = meta.seq
             let storage = RecordStorage(db)
             var summary = MergeSummary()
+            summary.echoes.reserveCapacity(records.count)
             // Once two devices are caught sharing a replica id, none of its new writes is taken:
             // which of them wrote what can no longer be told, and taking any could drop the
             // other's writes.
@@ -116,17 +117,17 @@ extension SyncStore {
                 try storage.save(table, key: record.key, state: merged, seq: seq, replacing: stored)
                 if merged == record.state { summary.echoes.append(seq) }
             }
-            /// Takes in a record's clocks: its timestamps, and our own counter if it carries
-            /// our writes back (a restored backup: they must never be reissued).
+            /// Takes in a record's clocks: its timestamps (folded, the clock takes the
+            /// latest once at the end), and our own counter if it carries our writes back (a
+            /// restored backup: they must never be reissued).
+            var latestReceived = HybridTimestamp.zero
             func receive(_ record: KeyedRecord) {
                 switch record.body {
                 case .state(let state):
-                    if !options.defects.contains(.clockNotAdvancedOnMerge) {
-                        meta.clock.receive(state.maximumTimestamp)
-                    }
+                    latestReceived = max(latestReceived, state.maximumTimestamp)
                     meta.counter = max(meta.counter, state.context[meta.replica])
                 case .singleWrite(let write):
-                    if !options.defects.contains(.clockNotAdvancedOnMerge) { meta.clock.receive(write.timestamp) }
+                    latestReceived = max(latestReceived, write.timestamp)
                     if write.dot.replica == meta.replica { meta.counter = max(meta.counter, write.dot.counter) }
                 }
             }
@@ -189,6 +190,9 @@ extension SyncStore {
             }
             if let echoCursor, try SyncStore.loadCursor(echoCursor, db) == seqBefore {
                 try SyncStore.saveCursor(echoCursor, meta.seq, db)
+            }
+            if latestReceived > .zero, !options.defects.contains(.clockNotAdvancedOnMerge) {
+                _ = meta.clock.receive(latestReceived)
             }
             try meta.save(db)
             return summary

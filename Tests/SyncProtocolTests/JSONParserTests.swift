@@ -40,4 +40,32 @@ import Testing
     @Test func anIntegerTooLargeForInt64IsAReal() throws {
         #expect(try JSONParser.parse("92233720368547758080") == .real(92_233_720_368_547_758_080))
     }
+
+    /// Numbers read by the fast digit paths are exactly what the standard library's parse
+    /// gives, for every kind of number text a writer sends.
+    @Test func numbersParseExactlyAsTheStandardLibraryDoes() throws {
+        var rng = SystemRandomNumberGenerator()
+        var texts = [
+            "0", "-0", "7", "-7", "999999999999999999", "-999999999999999999", "1000000000000000000",
+            "9223372036854775807", "-9223372036854775808", "0.0", "-0.0", "0.1", "0.05", "121.55", "29.87",
+            "123456789012345.6", "1234567890123456.7", "0.000000000000000000001", "0.0000000000000000000001",
+            "1.7976931348623157e308", "5e-324", "2.5E+3", "-1.25e-2", "3.0",
+        ]
+        for _ in 0..<2_000 {
+            texts.append(String(Double.random(in: -1_000_000...1_000_000, using: &rng)))
+            texts.append(String(Double(Int.random(in: -100_000_000...100_000_000, using: &rng)) / 10_000))
+            texts.append(String(Int64.random(in: Int64.min...Int64.max, using: &rng)))
+            texts.append(String(Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &rng))))
+        }
+        for text in texts where !text.contains("n") && !text.contains("i") {
+            let parsed = try JSONParser.parse(text)
+            if let integer = Int64(text) {
+                #expect(parsed == .integer(integer), "\(text)")
+            } else if case .real(let real) = parsed {
+                #expect(real.bitPattern == Double(text)!.bitPattern, "\(text)")
+            } else {
+                Issue.record("\(text) read as \(parsed)")
+            }
+        }
+    }
 }
