@@ -144,8 +144,8 @@ public final class SyncDaemon: Service, Sendable {
                                     frame.withUnsafeReadableBytes { session.value.handle(line: $0, readAhead: ahead) }
                                 }
                             }
-                            for message in output.messages {
-                                try await outbound.write(ByteBuffer(bytes: message.line()))
+                            for line in output.lines {
+                                try await outbound.write(ByteBuffer(bytes: line))
                             }
                             if let next = output.readAhead, !output.close {
                                 readAhead = Task { try? await pool.runIfActive { next.read() } }
@@ -193,9 +193,13 @@ public final class SyncDaemon: Service, Sendable {
             var more = true
             while more {
                 let from = cursor
+                let maximumLine = configuration.maximumLine
                 let batch: ScopedReader.Batch
+                let line: [UInt8]
                 do {
-                    batch = try await pool.runIfActive { try reader.batch(after: from, limit: limit) }
+                    (batch, _, line) = try await pool.runIfActive {
+                        try reader.changes(id: nil, after: from, limit: limit, maximumLine: maximumLine)
+                    }
                 } catch let error as StoreError where error.code == .replicaDiverged {
                     // Another device pushed under this replica id: say so, then end the feed.
                     if let wire = try? reader.lineage?.protocolError(error, id: nil, store: reader.store) {
@@ -203,11 +207,7 @@ public final class SyncDaemon: Service, Sendable {
                     }
                     throw error
                 }
-                if !batch.records.isEmpty {
-                    let message = DaemonMessage.changes(
-                        id: nil, records: batch.records, cursor: batch.cursor, more: batch.more)
-                    try await outbound.write(ByteBuffer(bytes: message.line()))
-                }
+                if !batch.records.isEmpty { try await outbound.write(ByteBuffer(bytes: line)) }
                 cursor = batch.cursor
                 more = batch.more
             }

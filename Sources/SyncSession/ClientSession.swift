@@ -68,6 +68,8 @@ public final class ClientSession {
     private let configuration: Configuration
     /// The batch size, capped by what the daemon accepts.
     private var batchSize: Int
+    /// The daemon's longest line (from `welcome`): a push must fit it.
+    private var maximumLine = ProtocolLimits.defaultMaximumLine
     private var phase = Phase.idle
     private var nextID: Int64 = 0
     /// The request whose reply is awaited; replies to anything else are stale duplicates.
@@ -192,12 +194,22 @@ public final class ClientSession {
         try storeCall { try store.save(settings: settings, cursors: cursors) }
         pullCursor = welcome.cursor.seq
         batchSize = max(1, min(configuration.batchSize, welcome.maximumBatch))
+        maximumLine = welcome.maximumLine
         return try pushNext()
     }
 
     private func pushNext() throws(SessionError) -> [Event] {
         let pushCursor = try storeCall { try store.cursor(named: pushCursorName) }
-        let batch = try storeCall { try store.changes(after: pushCursor, limit: batchSize) }
+        var batch = try storeCall { try store.changes(after: pushCursor, limit: batchSize) }
+        // The line must fit the daemon's limit, with room for the lineage entries: a batch of
+        // long records (appeals) goes in smaller pushes.
+        let room = maximumLine - ProtocolLimits.maximumLineageEntries * 128
+        while batch.changes.count > 1,
+            ClientMessage.push(id: .integer(0), records: batch.changes.map(\.record)).line().count > room
+        {
+            let limit = batch.changes.count / 2
+            batch = try storeCall { try store.changes(after: pushCursor, limit: limit) }
+        }
         guard !batch.changes.isEmpty else {
             if batch.nextCursor != pushCursor {
                 try storeCall { try store.setCursor(pushCursorName, to: batch.nextCursor) }

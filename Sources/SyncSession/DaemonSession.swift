@@ -26,7 +26,11 @@ public final class DaemonSession {
     /// The result of handling one line.
     public struct Output: Sendable {
         /// Replies, in order.
-        public var messages: [DaemonMessage] = []
+        public var messages: [DaemonMessage] = [] {
+            didSet { encoded = [] }
+        }
+        /// Replies already encoded (a batch is encoded to check its length), by position.
+        private var encoded: [[UInt8]] = []
         /// Close the connection after sending.
         public var close = false
         /// The connection subscribed: stream changes after this cursor from now on.
@@ -43,6 +47,17 @@ public final class DaemonSession {
             self.close = close
             self.subscription = subscription
             self.changedStore = changedStore
+        }
+
+        /// One reply already encoded as `line`.
+        init(message: DaemonMessage, line: [UInt8]) {
+            messages = [message]
+            encoded = [line]
+        }
+
+        /// The replies as lines, newline included.
+        public var lines: [[UInt8]] {
+            encoded.count == messages.count ? encoded : messages.map { $0.line() }
         }
     }
 
@@ -91,16 +106,15 @@ public final class DaemonSession {
             case .pull(let id, let cursor, let limit):
                 let reader = try greeted(id)
                 let limit = limit ?? configuration.maximumBatch
-                let batch: ScopedReader.Batch
+                var first: ScopedReader.Batch?
                 if let readAhead, readAhead.cursor == cursor, readAhead.limit == limit {
-                    batch = try readAhead.result.get()
-                } else {
-                    batch = try reader.batch(after: cursor, limit: limit, skipping: echoes)
+                    first = try readAhead.result.get()
                 }
+                let (batch, message, line) = try reader.changes(
+                    id: id, after: cursor, limit: limit, skipping: echoes, maximumLine: configuration.maximumLine,
+                    first: first)
                 if !echoes.isEmpty { echoes = echoes.filter { $0 > batch.cursor } }
-                var output = Output(messages: [
-                    .changes(id: id, records: batch.records, cursor: batch.cursor, more: batch.more)
-                ])
+                var output = Output(message: message, line: line)
                 if batch.more {
                     output.readAhead = ReadAhead(reader: reader, cursor: batch.cursor, limit: limit, skipping: echoes)
                 }

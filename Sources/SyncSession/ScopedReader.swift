@@ -39,6 +39,29 @@ public struct ScopedReader: Sendable {
         return Batch(records: batch.changes.map(\.record), cursor: batch.nextCursor, more: batch.hasMore)
     }
 
+    /// The next batch after `cursor` as a `changes` message, with its line (newline
+    /// included) no longer than `maximumLine` bytes before the newline: a batch whose line
+    /// would be longer is read again with half as many records, down to one record (which
+    /// the schema's limits keep far below the protocol's line). `first` is a batch already
+    /// read for these arguments (read ahead), tried first.
+    public func changes(
+        id: RequestID?, after cursor: Int64, limit: Int, skipping: Set<Int64> = [], maximumLine: Int,
+        first: Batch? = nil
+    ) throws(StoreError) -> (batch: Batch, message: DaemonMessage, line: [UInt8]) {
+        var batch: Batch
+        if let first {
+            batch = first
+        } else {
+            batch = try self.batch(after: cursor, limit: limit, skipping: skipping)
+        }
+        while true {
+            let message = DaemonMessage.changes(id: id, records: batch.records, cursor: batch.cursor, more: batch.more)
+            let line = message.line()
+            if line.count - 1 <= maximumLine || batch.records.count <= 1 { return (batch, message, line) }
+            batch = try self.batch(after: cursor, limit: batch.records.count / 2, skipping: skipping)
+        }
+    }
+
     /// A batch of changes as a pull answers them.
     public struct Batch: Sendable {
         public let records: [KeyedRecord]

@@ -128,7 +128,7 @@ extension Simulation {
                 return
             }
             if output.changedStore { stats.daemonCommits += 1 }
-            for message in output.messages { send(message.line(), on: connection, toDaemon: false) }
+            for line in output.lines { send(line, on: connection, toDaemon: false) }
             // As the daemon does: read the next batch now, answer the next pull with it.
             connection.readAhead = output.readAhead?.read()
             if output.close { connection.closedByDaemon = true }

@@ -1,3 +1,4 @@
+import Foundation
 import SyncCore
 
 /// The compact binary form of a record state kept in `_sync_state` columns, for one collection.
@@ -215,6 +216,14 @@ struct RecordStateCodec: Sendable {
         }
     }
 
+    private static func bytes(of replica: ReplicaID, equal bytes: UnsafeRawBufferPointer) -> Bool {
+        var text = replica.rawValue
+        return text.withUTF8 { utf8 in
+            utf8.count == bytes.count
+                && (utf8.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, utf8.count) == 0)
+        }
+    }
+
     /// Reads the short form after its version byte.
     /// The replica and field names the last rows of a scan decoded to: rows of one writer
     /// and one field set follow each other, and share one id and one names array.
@@ -229,7 +238,7 @@ struct RecordStateCodec: Sendable {
     {
         let replica: ReplicaID
         let replicaBytes = try reader.slice()
-        if let last = memo.replica, last.rawValue.utf8.elementsEqual(replicaBytes) {
+        if let last = memo.replica, Self.bytes(of: last, equal: replicaBytes) {
             replica = last
         } else {
             guard let text = String(validating: replicaBytes, as: UTF8.self) else { throw Reader.Failure() }

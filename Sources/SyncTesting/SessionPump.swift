@@ -4,6 +4,8 @@ import SyncStore
 
 /// Runs a client session against a daemon session in memory, every message through its
 /// real line encoding, optionally cutting the conversation after a number of daemon replies.
+/// Like the sockets' line framing, it refuses a line longer than `maximumLine` (newline
+/// excluded) in either direction.
 public enum SessionPump {
     /// The outcome of one pumped conversation.
     public enum Outcome {
@@ -13,8 +15,16 @@ public enum SessionPump {
     }
 
     public static func sync(
-        client: ClientSession, daemon: DaemonSession, cutAfterReplies cut: Int? = nil
+        client: ClientSession, daemon: DaemonSession, cutAfterReplies cut: Int? = nil,
+        maximumLine: Int = ProtocolLimits.defaultMaximumLine
     ) throws -> Outcome {
+        func framed(_ line: [UInt8]) throws -> [UInt8] {
+            guard line.count - 1 <= maximumLine else {
+                throw SessionError(
+                    code: "line_too_long", "a line of \(line.count - 1) bytes; the most is \(maximumLine)")
+            }
+            return line
+        }
         var outbox: [ClientMessage] = []
         var replies = 0
         func absorb(_ events: [ClientSession.Event]) -> ClientSession.SyncReport? {
@@ -32,13 +42,13 @@ public enum SessionPump {
         // Like the daemon, read the next batch of a pull ahead, before the client takes in this one.
         var readAhead: ReadAhead.Batch?
         while !outbox.isEmpty {
-            let line = outbox.removeFirst().line()
+            let line = try framed(outbox.removeFirst().line())
             let output = line.dropLast().withUnsafeBytes { daemon.handle(line: $0, readAhead: readAhead) }
             readAhead = output.readAhead?.read()
-            for message in output.messages {
+            for line in output.lines {
                 if let cut, replies == cut { return .cut(afterReplies: replies) }
                 replies += 1
-                let reply = try message.line().dropLast().withUnsafeBytes { buffer in
+                let reply = try framed(line).dropLast().withUnsafeBytes { buffer in
                     try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
                 }
                 if let report = absorb(try client.receive(reply)) { return .caughtUp(report) }

@@ -43,17 +43,22 @@ final class Network {
 
     func store(_ name: String) -> SyncStore { devices[name]!.store }
 
-    func daemonSession() -> DaemonSession {
+    func daemonSession(maximumLine: Int = ProtocolLimits.defaultMaximumLine) -> DaemonSession {
         DaemonSession(
             store: daemonStore, policy: YongaiAccessPolicy(), authenticator: PlainTokens(),
-            configuration: .init(epoch: epoch, maximumBatch: 50))
+            configuration: .init(epoch: epoch, maximumLine: maximumLine, maximumBatch: 50))
     }
 
     @discardableResult
-    func sync(_ name: String, batchSize: Int = 3, cutAfterReplies cut: Int? = nil) throws -> SessionPump.Outcome {
+    func sync(
+        _ name: String, batchSize: Int = 3, cutAfterReplies cut: Int? = nil,
+        maximumLine: Int = ProtocolLimits.defaultMaximumLine
+    ) throws -> SessionPump.Outcome {
         let device = devices[name]!
         let client = ClientSession(store: device.store, configuration: .init(token: device.token, batchSize: batchSize))
-        return try SessionPump.sync(client: client, daemon: daemonSession(), cutAfterReplies: cut)
+        return try SessionPump.sync(
+            client: client, daemon: daemonSession(maximumLine: maximumLine), cutAfterReplies: cut,
+            maximumLine: maximumLine)
     }
 
     func syncAll(rounds: Int = 2) throws {

@@ -341,4 +341,35 @@ import YongaiDomain
         }
         #expect(keys == ["st-0", "st-1", "st-2", "st-3", "st-4", "st-new"])
     }
+
+    /// Batches are cut by length as well as by count: long appeals go up and come down in
+    /// lines that fit the daemon's limit, and every one arrives.
+    @Test func longRecordsTravelInLinesThatFitTheLimit() throws {
+        let network = try Network()
+        let rider = try network.addDevice("rider", token: "rider:r-7")
+        let reader = try network.addDevice("reader", token: "staff:hotline-2")
+        let text = String(repeating: "工资拖欠 \"unpaid\" wages; ", count: 160)
+        try rider.write { transaction in
+            for index in 0..<40 {
+                try transaction.put(
+                    "appeals", key: "ap-\(index)",
+                    ["rider_id": .text("r-7"), "category": .text("wages"), "text": .text(text)])
+            }
+        }
+        let limit = 64 * 1024
+        // Without the cut, a batch of 40 such appeals is a line several times the limit.
+        #expect(
+            ClientMessage.push(id: .integer(1), records: try rider.changes(after: 0, limit: 40).changes.map(\.record))
+                .line().count > 3 * limit)
+        let pushed = try network.sync("rider", batchSize: 50, maximumLine: limit)
+        guard case .caughtUp(let report) = pushed else {
+            Issue.record("the rider did not catch up: \(pushed)")
+            return
+        }
+        #expect(report.sent == 40 && report.refused == 0)
+        #expect(try network.daemonStore.count("SELECT COUNT(*) FROM appeals") == 40)
+        try network.sync("reader", batchSize: 50, maximumLine: limit)
+        #expect(try reader.count("SELECT COUNT(*) FROM appeals") == 40)
+        #expect(try reader.snapshot(["appeals"]) == network.daemonStore.snapshot(["appeals"]))
+    }
 }
