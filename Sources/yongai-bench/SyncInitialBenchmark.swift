@@ -19,6 +19,8 @@ struct SyncInitialBenchmark {
     let batch: Int
     /// Also run the city's new rider and new station device.
     let city: Bool
+    /// Also time each stage of the sync alone.
+    let stages: Bool
 
     func run() async throws {
         let directory = NSTemporaryDirectory() + "yongai-bench-sync-\(UUID().uuidString)"
@@ -50,6 +52,7 @@ struct SyncInitialBenchmark {
             }
         }
         let bytes = try server.wireBytes(batch: batch)
+        let stageTimes = stages ? try timeStages(server, directory: directory) : nil
         await server.stop()
         let oursRate = Double(total) / BenchmarkRun.median(ours)
         let baselineRate = Double(total) / BenchmarkRun.median(baseline)
@@ -63,6 +66,14 @@ struct SyncInitialBenchmark {
                 format:
                     "bytes per record on the wire: %.1f   ratio (baseline rate / ours): %.2f   targets: ours >= 50,000 rec/s, ratio <= 2",
                 Double(bytes) / Double(total), baselineRate / oursRate))
+        if let stageTimes {
+            print(
+                String(
+                    format:
+                        "stages one after another (median s): daemon read and encode %.3f, client decode %.3f, merge %.3f; sum %.3f",
+                    stageTimes.read, stageTimes.decode, stageTimes.merge,
+                    stageTimes.read + stageTimes.decode + stageTimes.merge))
+        }
         var json =
             "{\"bench\":\"sync-initial\",\"records\":\(total),\"ours_per_s\":\(Int(oursRate)),\"baseline_per_s\":\(Int(baselineRate)),\"bytes_per_record\":\(String(format: "%.1f", Double(bytes) / Double(total))),\"ratio\":\(String(format: "%.3f", baselineRate / oursRate))"
         if city {
@@ -72,6 +83,42 @@ struct SyncInitialBenchmark {
             }
         }
         print(json + "}")
+    }
+
+    /// The sync's stages timed one at a time on the same data: the daemon reading and
+    /// encoding every `changes` line, the client decoding them, and merging them into a fresh
+    /// store batch by batch (each with its cursor), to see which one bounds the pipeline.
+    func timeStages(_ server: BenchmarkDaemon, directory: String) throws -> (
+        read: Double, decode: Double, merge: Double
+    ) {
+        var reads: [Double] = []
+        var decodes: [Double] = []
+        var merges: [Double] = []
+        for round in 0..<rounds {
+            var wire: (bytes: [UInt8], records: Int) = ([], 0)
+            reads.append(try BenchmarkRun.time { wire = try server.wireLines(batch: batch, readableBy: nil) })
+            var batches: [[KeyedRecord]] = []
+            decodes.append(
+                try BenchmarkRun.time {
+                    var start = 0
+                    while let end = wire.bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                        let message = try wire.bytes[start..<end].withUnsafeBytes { buffer in
+                            try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
+                        }
+                        if case .changes(_, let records, _, _) = message { batches.append(records) }
+                        start = end + 1
+                    }
+                })
+            let store = try SyncStore(.file(directory + "/stages-\(round).sqlite"), schema: YongaiCollections.schema)
+            merges.append(
+                try BenchmarkRun.time {
+                    for (index, records) in batches.enumerated() {
+                        try store.merge(records, cursor: (name: "stages", value: Int64(index)))
+                    }
+                })
+            try store.close()
+        }
+        return (BenchmarkRun.median(reads), BenchmarkRun.median(decodes), BenchmarkRun.median(merges))
     }
 
     /// The city's new devices: a rider pulling every station (and its own check-ins) and the

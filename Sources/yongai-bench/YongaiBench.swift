@@ -85,9 +85,12 @@ struct SyncInitialCommand: AsyncParsableCommand {
     @Option(help: "Rounds per side; the median rate is reported.")
     var rounds = 3
 
+    @Flag(help: "Also time the stages one after another: the daemon's read and encode, decode, merge.")
+    var stages = false
+
     func run() async throws {
         try await SyncInitialBenchmark(
-            stations: stations, checkins: checkins, rounds: rounds, batch: batch, city: !skipCity
+            stations: stations, checkins: checkins, rounds: rounds, batch: batch, city: !skipCity, stages: stages
         ).run()
     }
 }
