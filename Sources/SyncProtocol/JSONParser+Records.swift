@@ -51,12 +51,12 @@ extension JSONParser {
                 let collection = try parser.quotedString()
                 record.collection = collection
                 run.collection = collection
-                seen |= 1
+                try parser.mark(1, in: &seen)
             case "k":
                 record.key = try parser.quotedString()
-                seen |= 2
+                try parser.mark(2, in: &seen)
             case "ctx":
-                seen |= 4
+                try parser.mark(4, in: &seen)
                 try parser.expect(UInt8(ascii: "["))
                 try parser.elements { (parser) throws(Failure) in
                     try parser.expect(UInt8(ascii: "["))
@@ -68,12 +68,12 @@ extension JSONParser {
                 }
             case "d":
                 record.base = try parser.stamp(closed: true)
-                seen |= 16
+                try parser.mark(16, in: &seen)
             case "f" where parser.next == UInt8(ascii: "["):
-                seen |= 32
+                try parser.mark(32, in: &seen)
                 run.names = try parser.strings()
             case "f":
-                seen |= 8
+                try parser.mark(8, in: &seen)
                 try parser.expect(UInt8(ascii: "{"))
                 try parser.members { (parser, name) throws(Failure) in
                     parser.skipWhitespace()
@@ -93,10 +93,10 @@ extension JSONParser {
                     }
                 }
             case "w":
-                seen |= 64
+                try parser.mark(64, in: &seen)
                 run.writers = try parser.strings()
             case "rows":
-                seen |= 128
+                try parser.mark(128, in: &seen)
                 try parser.expect(UInt8(ascii: "["))
                 try parser.elements { (parser) throws(Failure) in
                     try parser.expect(UInt8(ascii: "["))
@@ -129,6 +129,12 @@ extension JSONParser {
         if seen == 1 | 32 | 64 | 128 { return .run(run) }
         guard seen & ~16 == 15 else { throw failure("incomplete record") }
         return .record(record)
+    }
+
+    /// Notes a member by its bit; a member seen twice is left to the generic path, which refuses it.
+    private func mark(_ bit: Int, in seen: inout Int) throws(Failure) {
+        guard seen & bit == 0 else { throw failure("duplicate record member") }
+        seen |= bit
     }
 
     /// The next byte after whitespace, if any.

@@ -233,7 +233,7 @@ import Testing
         #expect(try DaemonMessage.decode(json) == decoded)
     }
 
-    @Test func malformedRunsAreRefusedWithTheirIndex() {
+    @Test func malformedRunsAreRefusedWithTheirIndex() throws {
         let head =
             #"{"type":"push","id":3,"records":[{"c":"x","k":"y","ctx":[["r",1]],"d":[0,1,1,0],"f":{"_deleted":false}},"#
         let bad = [
@@ -258,6 +258,13 @@ import Testing
             #expect(error?.message.contains("push.records[1]") == true, "\(run): \(error?.message ?? "")")
             #expect(error?.id == .integer(3))
         }
+        // Members in another order read the same; a member twice is refused.
+        let inOrder = #"{"type":"push","id":5,"records":[{"c":"x","f":["a"],"w":["r"],"rows":[["k",0,1,1,0,1]]}]}"#
+        let reordered = #"{"type":"push","id":5,"records":[{"rows":[["k",0,1,1,0,1]],"w":["r"],"f":["a"],"c":"x"}]}"#
+        #expect(try Self.decodeClient(inOrder) == Self.decodeClient(reordered))
+        let twice =
+            #"{"type":"push","id":6,"records":[{"c":"x","f":["a"],"w":["r"],"rows":[["k",0,1,1,0,1]],"rows":[["j",0,2,1,0,1]]}]}"#
+        #expect(throws: ProtocolError.self) { try Self.decodeClient(twice) }
         // A run counts as its rows against the batch limit.
         let rows = (0..<5).map { #"["k\#($0)",0,1,1,0,1]"# }.joined(separator: ",")
         let line = #"{"type":"push","id":4,"records":[{"c":"x","f":["a"],"w":["r"],"rows":[\#(rows)]}]}"#
