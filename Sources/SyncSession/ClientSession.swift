@@ -204,13 +204,13 @@ public final class ClientSession {
         // The line must fit the daemon's limit, with room for the lineage entries: a batch of
         // long records (appeals) goes in smaller pushes.
         let room = maximumLine - ProtocolLimits.maximumLineageEntries * 128
-        while batch.changes.count > 1,
-            ClientMessage.push(id: .integer(0), records: batch.changes.map(\.record)).line().count > room
+        while batch.records.count > 1,
+            ClientMessage.push(id: .integer(0), records: batch.records).line().count > room
         {
-            let limit = batch.changes.count / 2
+            let limit = batch.records.count / 2
             batch = try storeCall { try store.changes(after: pushCursor, limit: limit) }
         }
-        guard !batch.changes.isEmpty else {
+        guard !batch.records.isEmpty else {
             if batch.nextCursor != pushCursor {
                 try storeCall { try store.setCursor(pushCursorName, to: batch.nextCursor) }
             }
@@ -223,11 +223,11 @@ public final class ClientSession {
             phase = .pulling
             return [pullRequest()]
         }
-        phase = .pushing(nextCursor: batch.nextCursor, keys: batch.changes.map { ($0.collection, $0.key) })
+        phase = .pushing(nextCursor: batch.nextCursor, keys: batch.records.map { ($0.collection, $0.key) })
         if configuration.defects.contains(.pushDoneOnSend) {
             try storeCall { try store.setCursor(pushCursorName, to: batch.nextCursor) }
         }
-        let records = batch.changes.map(\.record)
+        let records = batch.records
         report.sent += records.count
         return [.send(.push(id: makeID(), records: records, lineage: try lineageToPush()))]
     }

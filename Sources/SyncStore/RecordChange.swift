@@ -23,9 +23,17 @@ public struct RecordChange: Sendable, Hashable {
 
 /// A batch of changes after a cursor, in sequence order.
 public struct ChangeBatch: Sendable, Hashable {
-    public let changes: [RecordChange]
+    /// The changed records, in sequence order.
+    public let records: [KeyedRecord]
+    /// Each record's sequence number, by position.
+    public let seqs: [Int64]
     /// The cursor to ask from next time: the last sequence number examined.
     public let nextCursor: Int64
     /// Whether changes remain after `nextCursor`.
     public let hasMore: Bool
+
+    /// The records with their sequence numbers.
+    public var changes: [RecordChange] {
+        zip(seqs, records).map { RecordChange(seq: $0, record: $1) }
+    }
 }

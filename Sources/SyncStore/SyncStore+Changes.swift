@@ -51,7 +51,10 @@ extension SyncStore {
                         return (table.name, .state(state))
                     })
                 defer { sources.forEach { $0.close() } }
-                var changes: [RecordChange] = []
+                var records: [KeyedRecord] = []
+                var seqs: [Int64] = []
+                records.reserveCapacity(min(limit, 4_096))
+                seqs.reserveCapacity(min(limit, 4_096))
                 var nextCursor = cursor
                 while true {
                     // The source whose next row has the smallest sequence number.
@@ -62,14 +65,18 @@ extension SyncStore {
                     guard let best else {
                         // Everything after the cursor was read (or is out of scope).
                         let latest = try Int64.fetchOne(db, sql: "SELECT seq FROM _sync_meta") ?? nextCursor
-                        return ChangeBatch(changes: changes, nextCursor: max(nextCursor, latest), hasMore: false)
+                        return ChangeBatch(
+                            records: records, seqs: seqs, nextCursor: max(nextCursor, latest), hasMore: false)
                     }
-                    if changes.count == limit {
-                        return ChangeBatch(changes: changes, nextCursor: nextCursor, hasMore: true)
+                    if records.count == limit {
+                        return ChangeBatch(records: records, seqs: seqs, nextCursor: nextCursor, hasMore: true)
                     }
                     let change = try sources[best].take()
                     nextCursor = change.seq
-                    if include(change) { changes.append(change) }
+                    if include(change) {
+                        records.append(change.record)
+                        seqs.append(change.seq)
+                    }
                 }
             }
         }

@@ -297,7 +297,7 @@ struct BenchmarkDaemon {
             let page = try daemon.store.changes(after: cursor, limit: 10_000) { change in
                 principal.map { policy.mayRead(change, by: $0) } ?? true
             }
-            pending += page.changes.map(\.record)
+            pending += page.records
             cursor = page.nextCursor
             while pending.count >= batch || (!page.hasMore && !pending.isEmpty) {
                 let lineRecords = Array(pending.prefix(batch))
