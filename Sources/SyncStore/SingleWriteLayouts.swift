@@ -1,14 +1,19 @@
 import SyncCore
 
 /// Where single writes' fields go (their positions among a collection's declared fields),
-/// remembered for the last field list seen: the records of a run share one names array, so
-/// the names are looked up once per run rather than once per record.
+/// remembered for the last few field lists seen: the records of a run share one names array,
+/// and a collection's records set one of a few field lists (a merchant's, a charging
+/// station's), so the names are looked up once per list rather than once per record.
 struct SingleWriteLayouts {
-    private var last: (collection: String, names: [String], positions: [Int])?
+    private var known: [(collection: String, names: [String], positions: [Int])] = []
+    /// The most field lists remembered.
+    private static let capacity = 16
 
     /// The declared position of each of `names`, in order; refuses a name `table` does not declare.
     mutating func positions(of names: [String], in table: CollectionTable) throws(StoreError) -> [Int] {
-        if let last, last.names == names, last.collection == table.name { return last.positions }
+        if let entry = known.first(where: { $0.names == names && $0.collection == table.name }) {
+            return entry.positions
+        }
         var positions: [Int] = []
         positions.reserveCapacity(names.count)
         for name in names {
@@ -17,7 +22,8 @@ struct SingleWriteLayouts {
             }
             positions.append(position)
         }
-        last = (table.name, names, positions)
+        if known.count == Self.capacity { known.removeFirst() }
+        known.append((table.name, names, positions))
         return positions
     }
 }
