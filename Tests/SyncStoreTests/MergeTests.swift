@@ -152,8 +152,17 @@ import YongaiDomain
     @Test func aSingleWriteMergesLikeItsWholeState() throws {
         let source = try StoreFixture(.inMemory)
         try source.store.write { transaction in
+            // Stations of a few kinds, interleaved: each kind sets its own fields.
             for index in 0..<40 {
-                try transaction.put("stations", key: "st-\(index)", Samples.station("Stop \(index)"))
+                var values = Samples.station("Stop \(index)")
+                switch index % 3 {
+                case 1: values["free_chargers"] = nil
+                case 2:
+                    values["district"] = nil
+                    values["meals_left"] = .integer(Int64(index))
+                default: break
+                }
+                try transaction.put("stations", key: "st-\(index)", values)
             }
             for index in 0..<21 { try transaction.put("checkins", key: "c-\(index)", Samples.checkin()) }
             try transaction.put("stations", key: "st-3", ["status": .text("closed")])
