@@ -76,6 +76,29 @@ extension KeyedRecord {
         writer.raw(UInt8(ascii: "]"))
     }
 
+    /// `records` with those of one collection and one field list together (groups in order of
+    /// first appearance, each in its own order), so that `writeList` sends each group as one
+    /// run. For a batch whose order carries nothing (each record once, merged as a whole).
+    public static func groupedInRuns(_ records: [KeyedRecord]) -> [KeyedRecord] {
+        var groups: [(collection: String, names: [String]?, records: [KeyedRecord])] = []
+        var last = -1
+        for record in records {
+            let names: [String]? = if case .singleWrite(let write) = record.body { write.names } else { nil }
+            if last >= 0, groups[last].names == names, groups[last].collection == record.collection {
+                groups[last].records.append(record)
+                continue
+            }
+            if let index = groups.firstIndex(where: { $0.names == names && $0.collection == record.collection }) {
+                last = index
+                groups[index].records.append(record)
+            } else {
+                last = groups.count
+                groups.append((record.collection, names, [record]))
+            }
+        }
+        return groups.count == 1 ? groups[0].records : groups.flatMap(\.records)
+    }
+
     /// Writes the record as JSON, whole.
     public func write(to writer: inout JSONWriter) {
         let entries = state.context.entries

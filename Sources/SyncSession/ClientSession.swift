@@ -223,11 +223,12 @@ public final class ClientSession {
             phase = .pulling
             return [pullRequest()]
         }
-        phase = .pushing(nextCursor: batch.nextCursor, keys: batch.records.map { ($0.collection, $0.key) })
+        // Grouped to travel in long runs; refusals name positions in this order.
+        let records = KeyedRecord.groupedInRuns(batch.records)
+        phase = .pushing(nextCursor: batch.nextCursor, keys: records.map { ($0.collection, $0.key) })
         if configuration.defects.contains(.pushDoneOnSend) {
             try storeCall { try store.setCursor(pushCursorName, to: batch.nextCursor) }
         }
-        let records = batch.records
         report.sent += records.count
         return [.send(.push(id: makeID(), records: records, lineage: try lineageToPush()))]
     }

@@ -36,7 +36,7 @@ public struct ScopedReader: Sendable {
             (skipping.isEmpty || !skipping.contains(change.seq)) && policy.mayRead(change, by: principal)
         }
         try lineage?.verify(store)
-        return Batch(records: batch.records, cursor: batch.nextCursor, more: batch.hasMore)
+        return Batch(records: KeyedRecord.groupedInRuns(batch.records), cursor: batch.nextCursor, more: batch.hasMore)
     }
 
     /// The next batch after `cursor` as a `changes` message, with its line (newline

@@ -225,12 +225,14 @@ struct RecordStateCodec: Sendable {
     }
 
     /// Reads the short form after its version byte.
-    /// The replica and field names the last rows of a scan decoded to: rows of one writer
-    /// and one field set follow each other, and share one id and one names array.
+    /// The replica and field lists the rows of a scan decoded to: rows of one writer follow
+    /// each other, and a collection's rows set one of a few field lists (one per kind of
+    /// station, say), so rows share one id and one names array per field list.
     struct ScanMemo {
         var replica: ReplicaID?
-        var mask: UInt64 = 0
-        var names: [String] = []
+        /// Recent field lists by short-form mask (at most `capacity`).
+        var names: [(mask: UInt64, names: [String])] = []
+        static let capacity = 16
     }
 
     private func singleWrite(_ reader: inout Reader, memo: inout ScanMemo, column: (Int) -> FieldValue)
@@ -254,14 +256,14 @@ struct RecordStateCodec: Sendable {
         let names: [String]
         if mask == allNamesMask {
             names = declaredNamesByName
-        } else if mask == memo.mask {
-            names = memo.names
+        } else if let known = memo.names.first(where: { $0.mask == mask }) {
+            names = known.names
         } else {
             names = referencesByName.compactMap { name, reference in
                 reference > 1 && mask & (1 << UInt64(reference - 1)) != 0 ? name : nil
             }
-            memo.mask = mask
-            memo.names = names
+            if memo.names.count == ScanMemo.capacity { memo.names.removeFirst() }
+            memo.names.append((mask, names))
         }
         var values: [FieldValue] = []
         values.reserveCapacity(names.count)

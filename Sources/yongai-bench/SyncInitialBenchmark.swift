@@ -288,25 +288,20 @@ struct BenchmarkDaemon {
     func wireLines(batch: Int, readableBy principal: Principal?, after start: Int64 = 0) throws -> (
         bytes: [UInt8], records: Int
     ) {
-        let policy = YongaiAccessPolicy()
+        // Read and encoded the way the daemon answers pulls (its scoped reader).
+        let reader = ScopedReader(
+            store: daemon.store, principal: principal ?? Principal(role: "admin", subject: "bench"),
+            policy: YongaiAccessPolicy())
         var cursor = start
         var bytes: [UInt8] = []
         var records = 0
-        var pending: [KeyedRecord] = []
         while true {
-            let page = try daemon.store.changes(after: cursor, limit: 10_000) { change in
-                principal.map { policy.mayRead(change, by: $0) } ?? true
-            }
-            pending += page.records
-            cursor = page.nextCursor
-            while pending.count >= batch || (!page.hasMore && !pending.isEmpty) {
-                let lineRecords = Array(pending.prefix(batch))
-                pending.removeFirst(lineRecords.count)
-                let more = page.hasMore || !pending.isEmpty
-                bytes += DaemonMessage.changes(id: .integer(1), records: lineRecords, cursor: cursor, more: more).line()
-                records += lineRecords.count
-            }
-            if !page.hasMore { return (bytes, records) }
+            let (page, _, line) = try reader.changes(
+                id: .integer(1), after: cursor, limit: batch, maximumLine: ProtocolLimits.defaultMaximumLine)
+            bytes += line
+            records += page.records.count
+            cursor = page.cursor
+            if !page.more { return (bytes, records) }
         }
     }
 

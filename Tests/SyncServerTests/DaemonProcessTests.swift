@@ -15,11 +15,15 @@ import Testing
         try socket.send(line: #"{"type":"hello","id":1,"protocol":2,"replica":"auditor","token":"\#(token)"}"#)
         _ = try socket.readLine()
         try socket.send(line: #"{"type":"pull","id":2,"cursor":0}"#)
-        guard let reply = try socket.readLine(), case .array(let records)? = try JSONParser.parse(reply)["records"]
+        guard let reply = try socket.readLine(), case .array(let elements)? = try JSONParser.parse(reply)["records"]
         else {
             throw LineSocket.Failure(description: "no changes reply")
         }
-        return records
+        // One entry per record: a run's rows spread out, each with its run's collection and fields.
+        return elements.flatMap { element -> [JSONValue] in
+            guard case .array(let rows)? = element["rows"] else { return [element] }
+            return rows.map { .array([element["c"] ?? .null, element["f"] ?? .null, $0]) }
+        }
     }
 
     @Test func badInputOfEveryKindChangesNothingCommitted() throws {
