@@ -83,7 +83,7 @@ extension KeyedRecord {
         var groups: [(collection: String, names: [String]?, records: [KeyedRecord])] = []
         var last = -1
         for record in records {
-            let names: [String]? = if case .singleWrite(let write) = record.body { write.names } else { nil }
+            let names = record.singleWrite?.names
             if last >= 0, groups[last].names == names, groups[last].collection == record.collection {
                 groups[last].records.append(record)
                 continue

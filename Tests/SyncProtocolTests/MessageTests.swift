@@ -275,4 +275,33 @@ import Testing
         }
         #expect(error?.code == .tooManyRecords)
     }
+
+    /// Grouping keeps every record once, in order within its group, and puts records of one
+    /// collection and field list together so they travel as one run.
+    @Test func groupingPutsEachFieldListInOneRun() throws {
+        let replica = ReplicaID(unchecked: "kiosk-3")
+        func station(_ index: Int, _ fields: [(String, FieldValue)]) -> KeyedRecord {
+            var state = RecordState()
+            state.put(
+                fields, dot: Dot(replica: replica, counter: Int64(index + 1)),
+                timestamp: HybridTimestamp(wallMillis: 5, logical: 0))
+            return KeyedRecord(collection: "stations", key: "st-\(index)", state: state)
+        }
+        let records = (0..<12).map { index in
+            index % 2 == 0
+                ? station(index, [("name", .text("A")), ("free_chargers", .integer(3))])
+                : station(index, [("meals_left", .integer(9)), ("name", .text("B"))])
+        }
+        let grouped = KeyedRecord.groupedInRuns(records)
+        #expect(
+            grouped.map(\.key) == (0..<12).filter { $0 % 2 == 0 }.map { "st-\($0)" }
+                + (0..<12).filter { $0 % 2 == 1 }.map { "st-\($0)" })
+        func runs(_ records: [KeyedRecord]) throws -> Int {
+            let line = DaemonMessage.changes(id: nil, records: records, cursor: 1, more: false).line()
+            guard case .array(let list)? = try JSONParser.parse(Array(line.dropLast()))["records"] else { return -1 }
+            return list.count
+        }
+        #expect(try runs(records) == 12)
+        #expect(try runs(grouped) == 2)
+    }
 }
