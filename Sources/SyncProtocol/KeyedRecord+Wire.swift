@@ -57,13 +57,8 @@ extension KeyedRecord {
                 writer.raw(row > 0 ? ",[" : "[")
                 writer.write(records[index + row].key)
                 writer.raw(UInt8(ascii: ","))
-                writer.write(Int64(writers.firstIndex(of: write.dot.replica) ?? 0))
-                writer.raw(UInt8(ascii: ","))
-                writer.write(write.dot.counter)
-                writer.raw(UInt8(ascii: ","))
-                writer.write(write.timestamp.wallMillis)
-                writer.raw(UInt8(ascii: ","))
-                writer.write(write.timestamp.logical)
+                writeStamp(
+                    Int64(writers.firstIndex(of: write.dot.replica) ?? 0), write.dot, write.timestamp, to: &writer)
                 for value in write.values {
                     writer.raw(UInt8(ascii: ","))
                     writeValue(value, to: &writer)
@@ -149,14 +144,22 @@ extension KeyedRecord {
         _ value: RegisterValue, _ entries: [VersionVector.Entry], closing: Bool, to writer: inout JSONWriter
     ) {
         writer.raw(UInt8(ascii: "["))
-        writer.write(Int64(entries.firstIndex { $0.replica == value.dot.replica } ?? 0))
-        writer.raw(UInt8(ascii: ","))
-        writer.write(value.dot.counter)
-        writer.raw(UInt8(ascii: ","))
-        writer.write(value.timestamp.wallMillis)
-        writer.raw(UInt8(ascii: ","))
-        writer.write(value.timestamp.logical)
+        writeStamp(
+            Int64(entries.firstIndex { $0.replica == value.dot.replica } ?? 0), value.dot, value.timestamp, to: &writer)
         if closing { writer.raw(UInt8(ascii: "]")) }
+    }
+
+    /// `replica index,counter,wall ms,logical`: a dot and timestamp as both forms write them.
+    private static func writeStamp(
+        _ replicaIndex: Int64, _ dot: Dot, _ timestamp: HybridTimestamp, to writer: inout JSONWriter
+    ) {
+        writer.write(replicaIndex)
+        writer.raw(UInt8(ascii: ","))
+        writer.write(dot.counter)
+        writer.raw(UInt8(ascii: ","))
+        writer.write(timestamp.wallMillis)
+        writer.raw(UInt8(ascii: ","))
+        writer.write(timestamp.logical)
     }
 
     static func writeValue(_ value: FieldValue, to writer: inout JSONWriter) {
