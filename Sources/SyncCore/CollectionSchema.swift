@@ -149,23 +149,6 @@ public struct CollectionSchema: Sendable {
         }
     }
 
-    /// Checks a single write: known fields, valid values (without building its state).
-    public func validate(_ write: SingleWrite) throws(CoreError) {
-        var declared = 0
-        for (fieldName, value) in zip(write.names, write.values) {
-            while declared < fieldsByName.count, RecordState.namePrecedes(fieldsByName[declared].name, fieldName) {
-                declared += 1
-            }
-            guard declared < fieldsByName.count, fieldsByName[declared].name == fieldName else {
-                throw CoreError(.unknownField, "\(name) has no field \(fieldName.debugDescription)")
-            }
-            let field = fieldsByName[declared]
-            guard try field.validate(value, in: name) == value else {
-                throw CoreError(.invalidValue, "\(name).\(field.name) must be a \(field.type.rawValue) (got \(value))")
-            }
-        }
-    }
-
     static func isIdentifier(_ string: String) -> Bool {
         guard let first = string.utf8.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z"),
             string.utf8.count <= 63

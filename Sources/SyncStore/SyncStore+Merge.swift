@@ -4,15 +4,21 @@ import SyncCore
 extension SyncStore {
     /// Checks that a remote record fits the schema, so it can be refused before any write.
     public func validate(_ record: KeyedRecord) throws(StoreError) {
-        let schema = try table(record.collection).schema
+        var layouts = SingleWriteLayouts()
+        try validate(record, layouts: &layouts)
+    }
+
+    /// `validate(_:)`, looking single writes' field lists up in `layouts`.
+    func validate(_ record: KeyedRecord, layouts: inout SingleWriteLayouts) throws(StoreError) {
+        let table = try table(record.collection)
         do {
-            try schema.validateKey(record.key)
-            switch record.body {
-            case .state(let state): try schema.validateState(state)
-            case .singleWrite(let write): try schema.validate(write)
-            }
+            try table.schema.validateKey(record.key)
+            if case .state(let state) = record.body { try table.schema.validateState(state) }
         } catch {
             throw StoreError(error)
+        }
+        if case .singleWrite(let write) = record.body {
+            try table.validate(write, positions: try layouts.positions(of: write.names, in: table))
         }
     }
 
@@ -35,19 +41,7 @@ extension SyncStore {
     ) throws(StoreError) -> MergeSummary {
         // Records of a run share their field list: its layout is looked up once.
         var layouts = SingleWriteLayouts()
-        for record in records {
-            guard case .singleWrite(let write) = record.body else {
-                try validate(record)
-                continue
-            }
-            let table = try table(record.collection)
-            do {
-                try table.schema.validateKey(record.key)
-            } catch {
-                throw StoreError(error)
-            }
-            try table.validate(write, positions: try layouts.positions(of: write.names, in: table))
-        }
+        for record in records { try validate(record, layouts: &layouts) }
         return try transaction { db in
             if let lineage { try SyncStore.advanceLineage(lineage, db) }
             var meta = try StoreMeta.load(db, physicalClock: physicalClock)
