@@ -147,8 +147,10 @@ public final class SyncClient: Sendable {
                         continue
                     }
                     let events = try await pool.runIfActive { try session.value.receive(message) }
+                    // The deferred merge starts while the next pull is being written.
+                    async let merged = pool.runIfActive { try session.value.finishPendingWork() }
                     try await absorb(events)
-                    try await absorb(try await pool.runIfActive { try session.value.finishPendingWork() })
+                    try await absorb(try await merged)
                     if let report, !subscribe { return report }
                 }
                 throw SessionError(code: "disconnected", "the daemon closed the connection")
