@@ -105,11 +105,11 @@ final class CollectionTable: Sendable {
         "DELETE FROM \(quotedTable) WHERE \(quotedKey) = ?"
     }
 
-    /// Sequence (0), key (1), state (2), declared columns (3...). Binds the cursor at 1 and,
-    /// with a `matching` field, its value at 2 (an index on the field serves the scan).
     /// Every live key, for a pass over the whole table.
     var keysSQL: String { "SELECT \(quotedKey) FROM \(quotedTable)" }
 
+    /// Sequence (0), key (1), state (2), declared columns (3...). Binds the cursor at 1 and,
+    /// with a `matching` field, its value at 2 (an index on the field serves the scan).
     func changesSQL(matching field: String? = nil) -> String {
         let columns = ["\"_sync_seq\"", quotedKey, "\"_sync_state\""] + quotedFields
         let match = field.map { " AND \(Self.quoted($0)) = ?" } ?? ""
