@@ -201,16 +201,19 @@ public final class ClientSession {
     private func pushNext() throws(SessionError) -> [Event] {
         let pushCursor = try storeCall { try store.cursor(named: pushCursorName) }
         var batch = try storeCall { try store.changes(after: pushCursor, limit: batchSize) }
-        // The line must fit the daemon's limit, with room for the lineage entries: a batch of
-        // long records (appeals) goes in smaller pushes.
-        let room = maximumLine - ProtocolLimits.maximumLineageEntries * 128
-        while batch.records.count > 1,
-            ClientMessage.push(id: .integer(0), records: batch.records).line().count > room
-        {
-            let limit = batch.records.count / 2
-            batch = try storeCall { try store.changes(after: pushCursor, limit: limit) }
+        let lineage = try lineageToPush()
+        // The line must fit the daemon's limit: a batch of long records (appeals) goes in
+        // smaller pushes.
+        var records = KeyedRecord.groupedInRuns(batch.records)
+        while !records.isEmpty, push(records, lineage: lineage).line().count - 1 > maximumLine {
+            if records.count == 1 {
+                try flagTooLong(records[0], pushCursor: batch.nextCursor)
+                return try pushNext()
+            }
+            batch = try storeCall { try store.changes(after: pushCursor, limit: records.count / 2) }
+            records = KeyedRecord.groupedInRuns(batch.records)
         }
-        guard !batch.records.isEmpty else {
+        guard !records.isEmpty else {
             if batch.nextCursor != pushCursor {
                 try storeCall { try store.setCursor(pushCursorName, to: batch.nextCursor) }
             }
@@ -224,13 +227,33 @@ public final class ClientSession {
             return [pullRequest()]
         }
         // Grouped to travel in long runs; refusals name positions in this order.
-        let records = KeyedRecord.groupedInRuns(batch.records)
         phase = .pushing(nextCursor: batch.nextCursor, keys: records.map { ($0.collection, $0.key) })
         if configuration.defects.contains(.pushDoneOnSend) {
             try storeCall { try store.setCursor(pushCursorName, to: batch.nextCursor) }
         }
         report.sent += records.count
-        return [.send(.push(id: makeID(), records: records, lineage: try lineageToPush()))]
+        try saveTip(of: lineage)
+        return [.send(push(records, lineage: lineage, id: makeID()))]
+    }
+
+    /// A push message; without `id`, one with the longest id this conversation could use
+    /// (for measuring the line).
+    private func push(_ records: [KeyedRecord], lineage: [LineageEntry], id: RequestID = .integer(.max))
+        -> ClientMessage
+    {
+        .push(id: id, records: records, lineage: lineage)
+    }
+
+    /// A record whose push alone is longer than the daemon's line: it stays here, flagged
+    /// `line_too_long`, and pushing goes on after it (an edit makes it a change again).
+    private func flagTooLong(_ record: KeyedRecord, pushCursor: Int64) throws(SessionError) {
+        let message = "the record alone makes a push longer than the daemon's \(maximumLine)-byte line"
+        try storeCall {
+            try store.recordRefusals(
+                [(record.collection, record.key, ProtocolError.Code.lineTooLong.rawValue, message)], accepted: [])
+            try store.setCursor(pushCursorName, to: pushCursor)
+        }
+        report.refused += 1
     }
 
     private func pushed(
@@ -250,20 +273,24 @@ public final class ClientSession {
     }
 
     /// The lineage log entries a push carries: those after the newest the daemon acknowledged
-    /// (at most the newest 256). The newest is saved as a push tip before the push is sent:
-    /// the daemon may take it even if the reply is lost.
+    /// (at most the newest 256).
     private func lineageToPush() throws(SessionError) -> [LineageEntry] {
         try storeCall {
             let acknowledged = Int64(try store.setting(named: lineageSentName) ?? "") ?? 0
-            let entries = try store.lineageLog(after: acknowledged, limit: ProtocolLimits.maximumLineageEntries)
-            pushingLineage = entries.last
-            if let tip = entries.last {
-                ownTips.insert(tip.token)
-                var lineage = PushLineage(try store.setting(named: lineageName))
-                lineage.add(tip)
-                try store.save(settings: [lineageName: lineage.encoded])
-            }
-            return entries
+            return try store.lineageLog(after: acknowledged, limit: ProtocolLimits.maximumLineageEntries)
+        }
+    }
+
+    /// Saves the newest of a push's lineage `entries` as a push tip before the push is sent:
+    /// the daemon may take it even if the reply is lost.
+    private func saveTip(of entries: [LineageEntry]) throws(SessionError) {
+        pushingLineage = entries.last
+        guard let tip = entries.last else { return }
+        ownTips.insert(tip.token)
+        try storeCall {
+            var lineage = PushLineage(try store.setting(named: lineageName))
+            lineage.add(tip)
+            try store.save(settings: [lineageName: lineage.encoded])
         }
     }
 

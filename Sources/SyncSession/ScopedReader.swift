@@ -41,8 +41,8 @@ public struct ScopedReader: Sendable {
 
     /// The next batch after `cursor` as a `changes` message, with its line (newline
     /// included) no longer than `maximumLine` bytes before the newline: a batch whose line
-    /// would be longer is read again with half as many records, down to one record (which
-    /// the schema's limits keep far below the protocol's line). `first` is a batch already
+    /// would be longer is read again with half as many records, down to one record (sent
+    /// even when it alone is longer: a merge of long siblings). `first` is a batch already
     /// read for these arguments (read ahead), tried first.
     public func changes(
         id: RequestID?, after cursor: Int64, limit: Int, skipping: Set<Int64> = [], maximumLine: Int,

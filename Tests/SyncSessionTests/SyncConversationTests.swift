@@ -372,4 +372,50 @@ import YongaiDomain
         #expect(try reader.count("SELECT COUNT(*) FROM appeals") == 40)
         #expect(try reader.snapshot(["appeals"]) == network.daemonStore.snapshot(["appeals"]))
     }
+
+    /// A record whose push alone is longer than the daemon's limit (a long appeal, a daemon
+    /// run with `--max-line 1024`) stays on the device, flagged, and everything else still
+    /// goes up: the device is not stuck resending a line the daemon refuses.
+    @Test func aRecordLongerThanTheLimitIsFlaggedAndTheRestSyncs() throws {
+        let network = try Network()
+        let rider = try network.addDevice("rider", token: "rider:r-7")
+        try rider.write { transaction in
+            try transaction.put("checkins", key: "ci-1", Samples.checkin(rider: "r-7", station: "st-0"))
+            try transaction.put(
+                "appeals", key: "ap-long",
+                [
+                    "rider_id": .text("r-7"), "category": .text("wages"),
+                    "text": .text(String(repeating: "欠薪", count: 500)),
+                ])
+            try transaction.put("checkins", key: "ci-2", Samples.checkin(rider: "r-7", station: "st-1"))
+        }
+        let limit = 1_024
+        let outcome = try network.sync("rider", batchSize: 50, maximumLine: limit)
+        guard case .caughtUp(let report) = outcome else {
+            Issue.record("the rider did not catch up: \(outcome)")
+            return
+        }
+        #expect(report.refused == 1)
+        #expect(try network.daemonStore.count("SELECT COUNT(*) FROM checkins") == 2)
+        #expect(try network.daemonStore.count("SELECT COUNT(*) FROM appeals") == 0)
+        let flags = try rider.refusals()
+        #expect(flags.map(\.key) == ["ap-long"] && flags.first?.code == "line_too_long")
+        #expect(try rider.count("SELECT COUNT(*) FROM appeals") == 1)
+        // A later sync does not send it again, and the flag stays until it fits.
+        guard case .caughtUp(let again) = try network.sync("rider", batchSize: 50, maximumLine: limit) else {
+            Issue.record("the second sync did not catch up")
+            return
+        }
+        #expect(again.sent == 0 && again.refused == 0)
+        #expect(try rider.refusals().map(\.key) == ["ap-long"])
+        // Under a daemon with room for it, an edit sends it and clears the flag.
+        try rider.write { try $0.put("appeals", key: "ap-long", ["satisfaction": .integer(2)]) }
+        guard case .caughtUp(let roomy) = try network.sync("rider", batchSize: 50) else {
+            Issue.record("the sync under the default limit did not catch up")
+            return
+        }
+        #expect(roomy.sent == 1 && roomy.refused == 0)
+        #expect(try rider.refusals().isEmpty)
+        #expect(try network.daemonStore.count("SELECT COUNT(*) FROM appeals") == 1)
+    }
 }
