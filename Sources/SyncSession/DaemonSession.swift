@@ -194,7 +194,7 @@ public final class DaemonSession {
                 "another device pushed as replica \(replica) since this one last did: a copy of its store is in use; this device's later writes must move to a new replica id",
                 lineage: history)
         }
-        return LineageGuard(replica: replica, expected: history.last?.token)
+        return LineageGuard(replica: replica, expected: history.last?.token, tips: tips)
     }
 
     /// Checks each author's writes in a pushed record against that author's rights: the

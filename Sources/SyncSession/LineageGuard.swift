@@ -8,28 +8,34 @@ import Synchronization
 /// store), the connection's pushes and reads are refused with `replica_diverged`.
 public final class LineageGuard: Sendable {
     public let replica: ReplicaID
-    /// The daemon's newest token for the replica when the connection said hello, then the
-    /// connection's own newest once it pushed; and the tokens of a push in flight.
-    private let state: Mutex<(expected: String?, pushing: Set<String>)>
+    /// The daemon's newest entry for the replica when the connection said hello, then the
+    /// connection's own newest once it pushed; the tokens of a push in flight; and the
+    /// replica's newest counter the client ever sent (its newest push tip, then its pushes').
+    private let state: Mutex<(expected: String?, pushing: Set<String>, sentUpTo: Int64)>
 
-    init(replica: ReplicaID, expected: String?) {
+    init(replica: ReplicaID, expected: String?, tips: [LineageEntry]) {
         self.replica = replica
-        state = Mutex((expected, []))
+        state = Mutex((expected, [], tips.map(\.counter).max() ?? 0))
     }
 
     /// The claim a push carrying `entries` makes (announced first, so a concurrent read
-    /// accepts them).
+    /// accepts them). The push's writes after the newest counter sent before it never left
+    /// the device: should the daemon know of them, a copy of the store wrote them.
     func claim(_ entries: [LineageEntry]) -> LineageClaim {
         state.withLock { state in
             state.pushing = Set(entries.map(\.token))
-            return LineageClaim(replica: replica, expected: state.expected, entries: entries)
+            return LineageClaim(
+                replica: replica, expected: state.expected, entries: entries, freshAfter: state.sentUpTo)
         }
     }
 
     /// A push carrying `entries` landed: its newest entry is now the daemon's newest.
     func landed(_ entries: [LineageEntry]) {
         state.withLock { state in
-            if let newest = entries.last { state.expected = newest.token }
+            if let newest = entries.last {
+                state.expected = newest.token
+                state.sentUpTo = max(state.sentUpTo, newest.counter)
+            }
             state.pushing = []
         }
     }

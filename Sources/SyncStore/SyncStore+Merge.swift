@@ -92,6 +92,9 @@ extension SyncStore {
                     return
                 }
                 let stored = try storage.load(table, key: record.key)
+                if let lineage, lineage.coveredFreshWrite(in: record.state, stored: stored.state) != nil {
+                    throw SyncStore.divergedError(lineage.replica)
+                }
                 let clashes = stored.state.clashingDots(with: record.state)
                 guard clashes.isEmpty else {
                     let error = SyncStore.clashError(record, clashes[0])

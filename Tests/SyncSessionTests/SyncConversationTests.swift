@@ -208,6 +208,46 @@ import YongaiDomain
         #expect(try clone.refusals().isEmpty && original.refusals().isEmpty)
     }
 
+    /// The double fault: a copy pushed, an admin saw its write and wrote over it, then the
+    /// daemon was restored to before the copy's push and the admin's repush brought back
+    /// only that it had been seen. The original's own write under the same dot, never sent
+    /// before, must not pass for the one the admin saw: the original moves, and its write
+    /// stands beside the admin's as a conflict.
+    @Test func aRestoredDaemonDoesNotTakeACopysSeenWriteForTheOriginals() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 2)
+        let backup = try network.backupDaemon()
+        let original = network.store("station-1")
+        let replica = original.replicaID
+        let clone = try original.copy(clock: ManualClock())
+        network.devices["clone"] = .init(store: clone, token: "station:st-1", clock: ManualClock())
+        try clone.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(5)]) }
+        try network.sync("clone")
+        try network.sync("admin")
+        try network.store("admin").write { try $0.put("stations", key: "st-1", ["meals_left": .integer(40)]) }
+        try network.restoreDaemon(from: backup)
+        try network.sync("admin")
+        #expect(try network.daemonStore.record("stations", key: "st-1")?.context[replica] == clone.counter())
+        // The original's write takes the dot the admin saw from the copy.
+        try original.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(9)]) }
+        #expect(try original.counter() == clone.counter())
+        do {
+            _ = try network.sync("station-1")
+            Issue.record("the original's write went up under a dot the daemon counts as seen")
+        } catch let error as SessionError {
+            #expect(error.code == "replica_diverged")
+        }
+        #expect(original.replicaID != replica)
+        try network.syncAll(rounds: 2)
+        let meals = try #require(try network.daemonStore.record("stations", key: "st-1")?.register(of: "meals_left"))
+        #expect(Set(meals.values.map(\.value)) == [.integer(40), .integer(9)])
+        for name in ["station-1", "clone", "admin"] {
+            #expect(
+                try network.store(name).record("stations", key: "st-1")
+                    == network.daemonStore.record("stations", key: "st-1"), "\(name)")
+        }
+    }
+
     /// Two conversations of one store at once (an agent and a one-off sync): when one pushes
     /// during the other, the other stops without renaming anything, and its next try goes
     /// through. A push by a real copy would have moved the writes.
