@@ -10,12 +10,16 @@ public struct ReplicaRenaming: Hashable, Sendable, CustomStringConvertible {
     public let new: ReplicaID
     /// The last counter of `old` the two copies share.
     public let after: Int64
+    /// The last counter of `old` the moving copy wrote (nil: not known): a write of `old`
+    /// after it is the other copy's.
+    public let through: Int64?
 
-    public init(old: ReplicaID, new: ReplicaID, after: Int64) {
+    public init(old: ReplicaID, new: ReplicaID, after: Int64, through: Int64? = nil) {
         precondition(old != new && after >= 0, "a renaming moves writes to another replica id")
         self.old = old
         self.new = new
         self.after = after
+        self.through = through.map { max($0, after) }
     }
 
     /// Whether the renaming changes `dot`.
@@ -43,14 +47,56 @@ public struct ReplicaRenaming: Hashable, Sendable, CustomStringConvertible {
 
     public func renamed(_ state: RecordState) -> RecordState {
         guard moves(state) else { return state }
+        // What the state saw of the new id: a moved write it saw there and no longer holds
+        // there was written over (the state took it in under both dots, see `adopted`).
+        let seenMoved = state.context[new]
         let fields = state.fields.map { field in
-            let values = field.register.values.map {
-                RegisterValue(value: $0.value, dot: renamed($0.dot), timestamp: $0.timestamp)
+            let heldMoved = Set(field.register.values.lazy.filter { $0.dot.replica == self.new }.map(\.dot))
+            var values = field.register.values.compactMap { value -> RegisterValue? in
+                guard moves(value.dot) else { return value }
+                let dot = renamed(value.dot)
+                if dot.counter <= seenMoved, !heldMoved.contains(dot) { return nil }
+                return RegisterValue(value: value.value, dot: dot, timestamp: value.timestamp)
             }
-            return RecordState.Field(
-                name: field.name, register: MultiValueRegister(sortedValues: values.sorted { $0.dot < $1.dot }))
+            values.sort { $0.dot < $1.dot }
+            // A write held under both its dots is one value.
+            values = values.enumerated().filter { $0.offset == 0 || values[$0.offset - 1].dot != $0.element.dot }
+                .map(\.element)
+            return RecordState.Field(name: field.name, register: MultiValueRegister(sortedValues: values))
         }
         return RecordState(orderedFields: fields, context: renamed(state.context))
+    }
+
+    /// `state` as held by a store that took in writes of `old` past `after` from the copy
+    /// that has since moved them (another device saw them before the move), or nil.
+    ///
+    /// The record's history past `after` is that copy's, and moves as the copy moved it, when
+    /// `evidence` (the record as the copy's side holds it) shows one of those writes under its
+    /// new dot (same field, timestamp and value; `_deleted` alone does not tell writes apart)
+    /// and contradicts none: each other one is there too, or was written over there (its new
+    /// dot is covered and gone, its old one never seen there). Otherwise the writes are the
+    /// other copy's, or cannot surely be told, and nothing moves; so too when the record saw
+    /// `old` past `through`. `evidence` may be `state` itself, when the store took in the
+    /// moved writes beside the ones it held.
+    public func adopted(_ state: RecordState, evidence: RecordState) -> RecordState? {
+        guard moves(state), state.context[old] <= through ?? .max else { return nil }
+        var shown = false
+        for field in state.fields {
+            let theirs = evidence.register(of: field.name)
+            for value in field.register.values where moves(value.dot) {
+                let dot = renamed(value.dot)
+                if let same = theirs?.values.first(where: { $0.dot == dot }) {
+                    guard same.timestamp == value.timestamp, same.value == value.value else { return nil }
+                    // Every put writes `_deleted`: it alone does not tell two writes apart.
+                    if field.name != RecordState.deletedField { shown = true }
+                } else if evidence.context.covers(value.dot) || !evidence.context.covers(dot) {
+                    // Seen there under its old dot too (the other copy's write, written over),
+                    // or never seen there: not the moving copy's, or not surely.
+                    return nil
+                }
+            }
+        }
+        return shown ? renamed(state) : nil
     }
 
     public var description: String { "\(old):(\(after)+k) -> \(new):k" }

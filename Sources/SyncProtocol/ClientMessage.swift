@@ -28,10 +28,14 @@ public enum ClientMessage: Sendable, Hashable {
         /// from a client that keeps none): a daemon whose newest entry for the replica is not
         /// among them refuses with `replica_diverged`: another device pushed under the same id.
         public let lineage: [LineageEntry]?
+        /// The renamings this store made (`replica_diverged`), newest first, at most 64 (nil:
+        /// none): the daemon passes them on, so devices that took in the moved writes before
+        /// the move move them too.
+        public let renamings: [ReplicaRenaming]?
 
         public init(
             id: RequestID, protocolVersion: Int, replica: ReplicaID, token: String, cursor: StreamCursor?,
-            pushed: StreamCursor? = nil, lineage: [LineageEntry]? = nil
+            pushed: StreamCursor? = nil, lineage: [LineageEntry]? = nil, renamings: [ReplicaRenaming]? = nil
         ) {
             self.id = id
             self.protocolVersion = protocolVersion
@@ -40,6 +44,7 @@ public enum ClientMessage: Sendable, Hashable {
             self.cursor = cursor
             self.pushed = pushed
             self.lineage = lineage
+            self.renamings = renamings
         }
     }
 
@@ -65,6 +70,7 @@ public enum ClientMessage: Sendable, Hashable {
             if let cursor = hello.cursor { members.append(.init("cursor", cursor.json)) }
             if let pushed = hello.pushed { members.append(.init("pushed", pushed.json)) }
             if let lineage = hello.lineage { members.append(.init("lineage", LineageEntry.json(lineage))) }
+            if let renamings = hello.renamings { members.append(.init("renamings", ReplicaRenaming.json(renamings))) }
             writer.write(.object(members))
         case .push(let id, let records, let lineage):
             writer.raw("{\"type\":\"push\",\"id\":")
@@ -122,7 +128,8 @@ public enum ClientMessage: Sendable, Hashable {
                     replica: replica, token: try fields.string("token"),
                     cursor: fields["cursor"] == nil ? nil : try fields.cursor("cursor"),
                     pushed: fields["pushed"] == nil ? nil : try fields.cursor("pushed"),
-                    lineage: try fields.optionalLineage("lineage", maximum: ProtocolLimits.maximumLineage)))
+                    lineage: try fields.optionalLineage("lineage", maximum: ProtocolLimits.maximumLineage),
+                    renamings: try fields.optionalRenamings("renamings", maximum: ProtocolLimits.maximumOwnRenamings)))
         case "push":
             let lineage = try fields.optionalLineage("lineage", maximum: ProtocolLimits.maximumLineageEntries)
             return .push(

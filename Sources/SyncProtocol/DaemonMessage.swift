@@ -4,8 +4,11 @@ import SyncCore
 public enum DaemonMessage: Sendable, Hashable {
     case welcome(Welcome)
     case pushed(PushResult)
-    /// A batch of changes: the reply to a pull (with its id), or a live batch (id nil).
-    case changes(id: RequestID?, records: [KeyedRecord], cursor: Int64, more: Bool)
+    /// A batch of changes: the reply to a pull (with its id), or a live batch (id nil), with
+    /// the daemon's renamings when they grew since the connection was last told (see
+    /// `Welcome.renamings`): taken in before the records, which may hold moved writes.
+    case changes(
+        id: RequestID?, records: [KeyedRecord], cursor: Int64, more: Bool, renamings: [ReplicaRenaming] = [])
     case subscribed(id: RequestID, cursor: Int64)
     case pong(id: RequestID)
     case error(ProtocolError)
@@ -26,10 +29,12 @@ public enum DaemonMessage: Sendable, Hashable {
         public let cursor: StreamCursor
         public let maximumLine: Int
         public let maximumBatch: Int
+        /// Renamings copies of stores made, newest first, at most 256 (empty: none known).
+        public let renamings: [ReplicaRenaming]
 
         public init(
             id: RequestID, protocolVersion: Int, daemon: ReplicaID, role: String, subject: String, repush: Bool,
-            cursor: StreamCursor, maximumLine: Int, maximumBatch: Int
+            cursor: StreamCursor, maximumLine: Int, maximumBatch: Int, renamings: [ReplicaRenaming] = []
         ) {
             self.id = id
             self.protocolVersion = protocolVersion
@@ -40,6 +45,7 @@ public enum DaemonMessage: Sendable, Hashable {
             self.cursor = cursor
             self.maximumLine = maximumLine
             self.maximumBatch = maximumBatch
+            self.renamings = renamings
         }
     }
 
@@ -87,7 +93,7 @@ public enum DaemonMessage: Sendable, Hashable {
         switch self {
         case .welcome(let welcome): welcome.id
         case .pushed(let result): result.id
-        case .changes(let id, _, _, _): id
+        case .changes(let id, _, _, _, _): id
         case .subscribed(let id, _), .pong(let id): id
         case .error(let error): error.id
         }
@@ -97,18 +103,21 @@ public enum DaemonMessage: Sendable, Hashable {
     public func line() -> [UInt8] {
         var writer = JSONWriter()
         // A batch of records is long: room for it up front spares the copies of growing.
-        if case .changes(_, let records, _, _) = self { writer = JSONWriter(capacity: 64 + 160 * records.count) }
+        if case .changes(_, let records, _, _, _) = self { writer = JSONWriter(capacity: 64 + 160 * records.count) }
         switch self {
         case .welcome(let welcome):
-            writer.write(
-                .object([
-                    "type": .string("welcome"), "id": welcome.id.json,
-                    "protocol": .integer(Int64(welcome.protocolVersion)), "daemon": .string(welcome.daemon.rawValue),
-                    "role": .string(welcome.role), "subject": .string(welcome.subject),
-                    "repush": .bool(welcome.repush),
-                    "cursor": welcome.cursor.json, "max_line": .integer(Int64(welcome.maximumLine)),
-                    "max_batch": .integer(Int64(welcome.maximumBatch)),
-                ]))
+            var members: [JSONValue.Member] = [
+                .init("type", .string("welcome")), .init("id", welcome.id.json),
+                .init("protocol", .integer(Int64(welcome.protocolVersion))),
+                .init("daemon", .string(welcome.daemon.rawValue)), .init("role", .string(welcome.role)),
+                .init("subject", .string(welcome.subject)), .init("repush", .bool(welcome.repush)),
+                .init("cursor", welcome.cursor.json), .init("max_line", .integer(Int64(welcome.maximumLine))),
+                .init("max_batch", .integer(Int64(welcome.maximumBatch))),
+            ]
+            if !welcome.renamings.isEmpty {
+                members.append(.init("renamings", ReplicaRenaming.json(welcome.renamings)))
+            }
+            writer.write(.object(members))
         case .pushed(let result):
             let refused = result.refused.map { refusal -> JSONValue in
                 .object([
@@ -123,11 +132,15 @@ public enum DaemonMessage: Sendable, Hashable {
                     "unchanged": .integer(Int64(result.unchanged)), "refused": .array(refused),
                     "cursor": result.cursor.json,
                 ]))
-        case .changes(let id, let records, let cursor, let more):
+        case .changes(let id, let records, let cursor, let more, let renamings):
             writer.raw("{\"type\":\"changes\"")
             if let id {
                 writer.raw(",\"id\":")
                 writer.write(id.json)
+            }
+            if !renamings.isEmpty {
+                writer.raw(",\"renamings\":")
+                writer.write(ReplicaRenaming.json(renamings))
             }
             writer.raw(",\"records\":")
             KeyedRecord.writeList(records, to: &writer)
@@ -177,7 +190,9 @@ public enum DaemonMessage: Sendable, Hashable {
                     daemon: daemon, role: try fields.string("role"), subject: try fields.string("subject"),
                     repush: try fields.bool("repush"), cursor: try fields.cursor("cursor"),
                     maximumLine: Int(try fields.integer("max_line", in: 1...Int64(Int32.max))),
-                    maximumBatch: Int(try fields.integer("max_batch", in: 1...1_000_000))))
+                    maximumBatch: Int(try fields.integer("max_batch", in: 1...1_000_000)),
+                    renamings: try fields.optionalRenamings("renamings", maximum: ProtocolLimits.maximumRenamings) ?? []
+                ))
         case "pushed":
             var refused: [Refusal] = []
             for element in try fields.array("refused") {
@@ -196,7 +211,8 @@ public enum DaemonMessage: Sendable, Hashable {
         case "changes":
             return .changes(
                 id: fields.id, records: try fields.records("records", maximum: Int.max),
-                cursor: try fields.integer("cursor", in: 0...Int64.max), more: try fields.bool("more"))
+                cursor: try fields.integer("cursor", in: 0...Int64.max), more: try fields.bool("more"),
+                renamings: try fields.optionalRenamings("renamings", maximum: ProtocolLimits.maximumRenamings) ?? [])
         case "subscribed":
             return .subscribed(id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...Int64.max))
         case "pong":

@@ -91,17 +91,26 @@ struct MessageFields {
         return elements
     }
 
-    /// An optional array of lineage entries (`{"token","counter"}`), at most `maximum`.
-    func optionalLineage(_ key: String, maximum: Int) throws(ProtocolError) -> [LineageEntry]? {
+    /// An optional array of objects, at most `maximum`, each read as fields of its own.
+    func optionalObjects(_ key: String, maximum: Int) throws(ProtocolError) -> [MessageFields]? {
         guard let value = self[key], value != .null else { return nil }
         guard case .array(let elements) = value else { throw wrongType(key, "an array", value) }
         guard elements.count <= maximum else {
             throw invalid("\(type).\(key) holds \(elements.count) entries; the most is \(maximum)")
         }
-        var entries: [LineageEntry] = []
+        var objects: [MessageFields] = []
         for element in elements {
             guard case .object = element else { throw wrongType(key, "an array of objects", element) }
-            let entry = MessageFields(members: element.objectMembers, type: "\(type).\(key)", id: id)
+            objects.append(MessageFields(members: element.objectMembers, type: "\(type).\(key)", id: id))
+        }
+        return objects
+    }
+
+    /// An optional array of lineage entries (`{"token","counter"}`), at most `maximum`.
+    func optionalLineage(_ key: String, maximum: Int) throws(ProtocolError) -> [LineageEntry]? {
+        guard let objects = try optionalObjects(key, maximum: maximum) else { return nil }
+        var entries: [LineageEntry] = []
+        for entry in objects {
             let token = try entry.string("token")
             guard ProtocolLimits.isLineageToken(token) else {
                 throw invalid("\(type).\(key) holds a token that is not 1-64 characters of A-Z a-z 0-9 _ . -")

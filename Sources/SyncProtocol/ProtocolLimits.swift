@@ -12,6 +12,10 @@ public enum ProtocolLimits {
     public static let maximumLineage = 64
     /// The most lineage entries a push or an error carries.
     public static let maximumLineageEntries = 256
+    /// The most renamings a hello carries (the client's own).
+    public static let maximumOwnRenamings = 64
+    /// The most renamings a welcome carries.
+    public static let maximumRenamings = 256
 
     /// Whether `token` is a well-formed lineage token: 1-64 characters of A-Z a-z 0-9 _ . -
     /// (the replica id alphabet).

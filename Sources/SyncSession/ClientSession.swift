@@ -115,11 +115,15 @@ public final class ClientSession {
         let lineage = try storeCall { PushLineage(try store.setting(named: lineageName)) }
         ownTips = Set(lineage.tips.map(\.token))
         let replica = try storeCall { try store.storedReplicaID() }
+        let renamings = try storeCall {
+            try store.renamings(ownOnly: true, limit: ProtocolLimits.maximumOwnRenamings)
+        }
         phase = .greeting
         let hello = ClientMessage.Hello(
             id: makeID(), protocolVersion: ProtocolLimits.version, replica: replica, token: configuration.token,
             cursor: epoch.map { StreamCursor(epoch: $0, seq: seq) },
-            pushed: pushedEpoch.map { StreamCursor(epoch: $0, seq: pushedSeq) }, lineage: lineage.tips)
+            pushed: pushedEpoch.map { StreamCursor(epoch: $0, seq: pushedSeq) }, lineage: lineage.tips,
+            renamings: renamings.isEmpty ? nil : renamings)
         return [.send(.hello(hello))]
     }
 
@@ -128,6 +132,10 @@ public final class ClientSession {
         // A reply (or error) to another request than the one outstanding is a stale
         // duplicate from the transport: acting on it could acknowledge what never arrived.
         if let id = message.replyID, id != awaiting { return [] }
+        if case .changes(_, _, _, _, let renamings) = message, !renamings.isEmpty {
+            // Before the batch's records, which may hold writes these moved.
+            try storeCall { try store.learn(renamings) }
+        }
         switch (phase, message) {
         case (_, .error(let error)) where error.code == .replicaDiverged:
             phase = .done
@@ -139,18 +147,18 @@ public final class ClientSession {
             return try welcomed(welcome)
         case (.pushing(let nextCursor, let keys), .pushed(let result)):
             return try pushed(result, nextCursor: nextCursor, keys: keys)
-        case (.pulling, .changes(.some, let records, let cursor, true)):
+        case (.pulling, .changes(.some, let records, let cursor, true, _)):
             pullCursor = cursor
             deferredMerge = (records, cursor)
             return [pullRequest()]
-        case (.pulling, .changes(.some, let records, let cursor, false)):
+        case (.pulling, .changes(.some, let records, let cursor, false, _)):
             return try merge(records, cursor: cursor) + (try caughtUp())
         case (.subscribing, .subscribed):
             phase = .live
             return [.caughtUp(report)]
-        case (.subscribing, .changes(nil, let records, let cursor, _)),
-            (.live, .changes(nil, let records, let cursor, _)),
-            (.pushing, .changes(nil, let records, let cursor, _)):
+        case (.subscribing, .changes(nil, let records, let cursor, _, _)),
+            (.live, .changes(nil, let records, let cursor, _, _)),
+            (.pushing, .changes(nil, let records, let cursor, _, _)):
             return try merge(records, cursor: cursor)
         case (_, .pong):
             return []
@@ -191,7 +199,11 @@ public final class ClientSession {
             settings[pushedEpochName] = welcome.cursor.epoch
             report.repushed = true
         }
-        try storeCall { try store.save(settings: settings, cursors: cursors) }
+        try storeCall {
+            try store.save(settings: settings, cursors: cursors)
+            // Writes other copies moved, that this store took in before they did, move too.
+            try store.learn(welcome.renamings)
+        }
         pullCursor = welcome.cursor.seq
         batchSize = max(1, min(configuration.batchSize, welcome.maximumBatch))
         maximumLine = welcome.maximumLine

@@ -169,17 +169,32 @@ public final class DaemonSession {
         // A daemon that no longer reaches where it acknowledged the client's last push was
         // restored from an older copy: the client must push everything again.
         let repush = try hello.pushed.map { try store.resumePoint(epoch: $0.epoch, seq: $0.seq) < $0.seq } ?? false
+        try learnRenamings(hello.renamings ?? [], by: principal)
+        let renamingCount = try store.renamingCount()
         let reader = ScopedReader(
             store: store, principal: principal, policy: policy,
-            lineage: try hello.lineage.map { tokens throws in try checkLineage(of: hello.replica, against: tokens) })
+            lineage: try hello.lineage.map { tokens throws in try checkLineage(of: hello.replica, against: tokens) },
+            renamingsTold: renamingCount)
         self.reader = reader
         clientReplica = hello.replica
         let welcome = DaemonMessage.Welcome(
             id: hello.id, protocolVersion: ProtocolLimits.version, daemon: store.replicaID, role: principal.role,
             subject: principal.subject, repush: repush,
             cursor: StreamCursor(epoch: configuration.epoch, seq: resume), maximumLine: configuration.maximumLine,
-            maximumBatch: configuration.maximumBatch)
+            maximumBatch: configuration.maximumBatch,
+            renamings: try store.renamings(limit: ProtocolLimits.maximumRenamings))
         return Output(messages: [.welcome(welcome)])
+    }
+
+    /// Takes in the renamings a client made, to pass on to every device: those of replica ids
+    /// bound to the same principal (a device renames only its own writes).
+    private func learnRenamings(_ renamings: [ReplicaRenaming], by principal: Principal) throws {
+        var own: [ReplicaRenaming] = []
+        for renaming in renamings {
+            let owners = [try store.owner(of: renaming.old), try store.owner(of: renaming.new)]
+            if owners.allSatisfy({ $0 == nil || $0 == principal.binding }) { own.append(renaming) }
+        }
+        try store.learn(own)
     }
 
     /// A guard for a client that keeps its lineage: refused with `replica_diverged` when the

@@ -13,12 +13,18 @@ public struct ScopedReader: Sendable {
     let scopes: [String: ReadScope]
     /// The reading replica's push lineage, checked after every read (nil: not checked).
     public let lineage: LineageGuard?
+    /// How many renamings the reader was told of (in `welcome`, then in batches).
+    let renamingsTold: RenamingTally
 
-    public init(store: SyncStore, principal: Principal, policy: any AccessPolicy, lineage: LineageGuard? = nil) {
+    public init(
+        store: SyncStore, principal: Principal, policy: any AccessPolicy, lineage: LineageGuard? = nil,
+        renamingsTold: Int = 0
+    ) {
         self.store = store
         self.principal = principal
         self.policy = policy
         self.lineage = lineage
+        self.renamingsTold = RenamingTally(renamingsTold)
         scopes = Dictionary(
             uniqueKeysWithValues: store.schema.collections.map {
                 ($0.name, policy.readScope(of: $0.name, for: principal))
@@ -54,12 +60,21 @@ public struct ScopedReader: Sendable {
         } else {
             batch = try self.batch(after: cursor, limit: limit, skipping: skipping)
         }
+        let renamings = try renamingsToTell()
         while true {
-            let message = DaemonMessage.changes(id: id, records: batch.records, cursor: batch.cursor, more: batch.more)
+            let message = DaemonMessage.changes(
+                id: id, records: batch.records, cursor: batch.cursor, more: batch.more, renamings: renamings)
             let line = message.line()
             if line.count - 1 <= maximumLine || batch.records.count <= 1 { return (batch, message, line) }
             batch = try self.batch(after: cursor, limit: batch.records.count / 2, skipping: skipping)
         }
+    }
+
+    /// The daemon's renamings when they grew since the reader was last told (empty: none new).
+    private func renamingsToTell() throws(StoreError) -> [ReplicaRenaming] {
+        let known = try store.renamingCount()
+        guard renamingsTold.raise(to: known) else { return [] }
+        return try store.renamings(limit: ProtocolLimits.maximumRenamings)
     }
 
     /// A batch of changes as a pull answers them.

@@ -93,6 +93,21 @@ enum StoreMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v4-sync-renamings") { db in
+            // Renamings known here: this store's own (`own`, from `rekey`) and those other
+            // copies made, learned from the daemon, so writes taken in before a copy moved
+            // them move too.
+            try db.execute(
+                sql: """
+                    CREATE TABLE _sync_renamings (
+                        new TEXT PRIMARY KEY,
+                        old TEXT NOT NULL,
+                        after INTEGER NOT NULL CHECK (after >= 0),
+                        through INTEGER,
+                        own INTEGER NOT NULL DEFAULT 0
+                    );
+                    """)
+        }
         return migrator
     }
 

@@ -138,7 +138,8 @@ extension SyncStore {
         let renaming = try transaction { db in
             var meta = try StoreMeta.load(db, physicalClock: physicalClock)
             let renaming = ReplicaRenaming(
-                old: meta.replica, new: ReplicaID.random(options.random), after: max(0, min(after, meta.counter)))
+                old: meta.replica, new: ReplicaID.random(options.random), after: max(0, min(after, meta.counter)),
+                through: meta.counter)
             let storage = RecordStorage(db)
             for table in allTables {
                 for key in try SyncStore.allKeys(of: table, db) {
@@ -152,9 +153,7 @@ extension SyncStore {
             meta.counter -= renaming.after
             try meta.save(db)
             try SyncStore.startNewLineage(db)
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO _sync_settings (name, value) VALUES ('store.renamed', ?)",
-                arguments: ["\(renaming.old) \(renaming.after) \(renaming.new)"])
+            try SyncStore.recordRenaming(renaming, own: true, db)
             for name in clearing {
                 try db.execute(sql: "DELETE FROM _sync_settings WHERE name = ?", arguments: [name])
             }
@@ -162,15 +161,6 @@ extension SyncStore {
         }
         identity.withLock { $0 = renaming.new }
         return renaming
-    }
-
-    /// The store's latest renaming (`rekey`), if it was ever renamed.
-    public func lastRenaming() throws(StoreError) -> ReplicaRenaming? {
-        let parts = try setting(named: "store.renamed")?.split(separator: " ") ?? []
-        guard parts.count == 3, let after = Int64(parts[1]), let old = try? ReplicaID(String(parts[0])),
-            let new = try? ReplicaID(String(parts[2])), old != new, after >= 0
-        else { return nil }
-        return ReplicaRenaming(old: old, new: new, after: after)
     }
 
     /// The replica id in the file, refreshed into `replicaID` (another process may have
@@ -186,7 +176,7 @@ extension SyncStore {
     }
 
     /// Every key of `table`, live or deleted.
-    private static func allKeys(of table: CollectionTable, _ db: Database) throws -> [String] {
+    static func allKeys(of table: CollectionTable, _ db: Database) throws -> [String] {
         try String.fetchAll(db, sql: table.keysSQL)
             + String.fetchAll(
                 db, sql: "SELECT key FROM _sync_tombstones WHERE collection = ?", arguments: [table.name])

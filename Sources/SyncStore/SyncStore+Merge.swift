@@ -53,6 +53,7 @@ extension SyncStore {
             // which of them wrote what can no longer be told, and taking any could drop the
             // other's writes.
             var clashed = Set(try String.fetchAll(db, sql: "SELECT replica FROM _sync_clashed_replicas"))
+            let renamings = try SyncStore.renamings(ownOnly: false, limit: Int.max, db)
             func markClashed(_ error: StoreError, _ replica: ReplicaID) throws {
                 // The pusher's own writes clash: a copy of its store wrote them too. It moves
                 // its writes to a new replica id instead; nothing of this push lands.
@@ -65,10 +66,20 @@ extension SyncStore {
             /// Merges one record: blind insert when new, else load, check, merge and save.
             func mergeOne(_ index: Int, _ keyed: KeyedRecord, _ table: CollectionTable) throws {
                 // The slow path works on the whole state: build it once.
-                let record =
+                var record =
                     if case .state = keyed.body { keyed } else {
                         KeyedRecord(collection: keyed.collection, key: keyed.key, state: keyed.state)
                     }
+                // Writes a copy moved, taken in here or there before the move: they move
+                // first, so one write never stands under two dots.
+                if !renamings.isEmpty, SyncStore.holdsMovedWrite(record, of: renamings) {
+                    let stored = try storage.load(table, key: record.key)
+                    let adopted = SyncStore.adopting(
+                        renamings, in: record.state, evidence: [stored.state, record.state])
+                    if adopted != record.state {
+                        record = KeyedRecord(collection: record.collection, key: record.key, state: adopted)
+                    }
+                }
                 if !clashed.isEmpty,
                     let replica = try SyncStore.unseenWrite(in: record, from: clashed, storage: storage, table: table)
                 {
@@ -95,14 +106,17 @@ extension SyncStore {
                 if let lineage, lineage.coveredFreshWrite(in: record.state, stored: stored.state) != nil {
                     throw SyncStore.divergedError(lineage.replica)
                 }
-                let clashes = stored.state.clashingDots(with: record.state)
+                let held =
+                    renamings.isEmpty
+                    ? stored.state : SyncStore.adopting(renamings, in: stored.state, evidence: [record.state])
+                let clashes = held.clashingDots(with: record.state)
                 guard clashes.isEmpty else {
                     let error = SyncStore.clashError(record, clashes[0])
                     try markClashed(error, clashes[0].replica)
                     summary.clashes.append((index, error))
                     return
                 }
-                var merged = stored.state.merged(with: record.state)
+                var merged = held.merged(with: record.state)
                 if options.defects.contains(.keepOnlyWinner) { merged = merged.keepingOnlyWinners() }
                 if merged == stored.state {
                     summary.unchanged += 1
@@ -168,7 +182,8 @@ extension SyncStore {
             }
             for (index, record) in records.enumerated() {
                 let table = try table(record.collection)
-                guard clashed.isEmpty, !registersDots, !record.isDeleted, try !storage.mayHaveTombstones(table)
+                guard clashed.isEmpty, !registersDots, !record.isDeleted, try !storage.mayHaveTombstones(table),
+                    renamings.isEmpty || !SyncStore.holdsMovedWrite(record, of: renamings)
                 else {
                     try flushChunk()
                     try mergeOne(index, record, table)

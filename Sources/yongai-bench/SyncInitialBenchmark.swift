@@ -105,7 +105,7 @@ struct SyncInitialBenchmark {
                         let message = try wire.bytes[start..<end].withUnsafeBytes { buffer in
                             try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
                         }
-                        if case .changes(_, let records, _, _) = message { batches.append(records) }
+                        if case .changes(_, let records, _, _, _) = message { batches.append(records) }
                         start = end + 1
                     }
                 })

@@ -157,6 +157,46 @@ import Testing
         #expect(error?.code == .invalidValue)
     }
 
+    @Test func renamingsTravelInHelloWelcomeAndChanges() throws {
+        let renamings = [
+            ReplicaRenaming(
+                old: ReplicaID(unchecked: "kiosk-1"), new: ReplicaID(unchecked: "kiosk-1b"), after: 7, through: 12),
+            ReplicaRenaming(old: ReplicaID(unchecked: "phone"), new: ReplicaID(unchecked: "phone-2"), after: 0),
+        ]
+        let hello = ClientMessage.hello(
+            .init(
+                id: .integer(1), protocolVersion: 2, replica: ReplicaID(unchecked: "kiosk-1b"), token: "tok",
+                cursor: nil, renamings: renamings))
+        #expect(try Self.decodeClient(String(decoding: hello.line(), as: UTF8.self)) == hello)
+        let welcome = DaemonMessage.welcome(
+            .init(
+                id: .integer(1), protocolVersion: 2, daemon: ReplicaID(unchecked: "daemon"), role: "staff",
+                subject: "desk", repush: false, cursor: StreamCursor(epoch: "e", seq: 0), maximumLine: 1 << 20,
+                maximumBatch: 100, renamings: renamings))
+        #expect(try Self.decodeDaemon(welcome.line()) == welcome)
+        let changes = DaemonMessage.changes(
+            id: nil, records: Self.randomRecords(seed: 2), cursor: 5, more: false, renamings: renamings)
+        #expect(try Self.decodeDaemon(changes.line()) == changes)
+        #expect(String(decoding: changes.line(), as: UTF8.self).contains(#""after":7,"through":12,"new":"kiosk-1b""#))
+        // Nonsense is refused with a stable code, never a crash.
+        let base = #"{"type":"hello","id":1,"protocol":2,"replica":"a","token":"t","renamings":"#
+        for bad in [
+            #"[{"old":"a","after":3,"new":"a"}]"#, #"[{"old":"a","after":-1,"new":"b"}]"#,
+            #"[{"old":"a","after":5,"through":4,"new":"b"}]"#, #"[{"old":"a b","after":1,"new":"b"}]"#,
+            #"[{"old":"a","new":"b"}]"#, #"{"old":"a"}"#, #"[7]"#,
+        ] {
+            let error = #expect(throws: ProtocolError.self) { try Self.decodeClient(base + bad + "}") }
+            #expect(error.map { [.invalidValue, .wrongType, .missingField].contains($0.code) } == true, "\(bad)")
+        }
+        let tooMany = (1...65).map {
+            #"{"old":"a\#($0)","after":1,"new":"b\#($0)"}"#
+        }
+        let error = #expect(throws: ProtocolError.self) {
+            try Self.decodeClient(base + "[" + tooMany.joined(separator: ",") + "]}")
+        }
+        #expect(error?.code == .invalidValue)
+    }
+
     @Test func aPushOverTheBatchLimitIsRefused() {
         let records = Array(Self.randomRecords(seed: 2).prefix(5))
         let line = ClientMessage.push(id: .integer(1), records: records).line()
@@ -220,7 +260,7 @@ import Testing
         #expect(list[1]["ctx"] != nil && list[1]["rows"] == nil)
         let decoded = try Self.decodeDaemon(line)
         #expect(decoded == DaemonMessage.changes(id: .integer(1), records: records, cursor: 4, more: false))
-        guard case .changes(_, let back, _, _) = decoded else { return }
+        guard case .changes(_, let back, _, _, _) = decoded else { return }
         #expect(back.map(\.key) == ["ci-1", "ci-2", "ci-3", "ci-4"])
         #expect(back.map(\.state) == records.map(\.state))
         for index in [0, 1, 3] {

@@ -248,6 +248,69 @@ import YongaiDomain
         }
     }
 
+    /// The other double fault: an admin pulled a copy's check-in, the daemon was restored to
+    /// before it, and the original's own write took the dot. The copy moves its writes; the
+    /// admin, told of the renaming, moves its copy of the check-in too: one value, one dot,
+    /// the same record everywhere.
+    @Test func aDeviceThatTookInACopysWritesMovesThemWithTheCopy() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 2)
+        let backup = try network.backupDaemon()
+        let original = network.store("rider")
+        let clone = try original.copy(clock: ManualClock())
+        network.devices["clone"] = .init(store: clone, token: "rider:r-7", clock: ManualClock())
+        try clone.write { try $0.put("checkins", key: "c-clone", Samples.checkin(rider: "r-7", station: "st-1")) }
+        try network.sync("clone")
+        try network.sync("admin")
+        let admin = network.store("admin")
+        let seen = try #require(try admin.record("checkins", key: "c-clone"))
+        try network.restoreDaemon(from: backup)
+        try original.write { try $0.put("checkins", key: "c-original", Samples.checkin(rider: "r-7", station: "st-2")) }
+        try network.sync("rider")
+        #expect(throws: SessionError.self) { try network.sync("clone") }
+        let renaming = try #require(try clone.lastRenaming())
+        #expect(renaming.moves(seen))
+        try network.syncAll(rounds: 2)
+        let daemon = network.daemonStore
+        let held = try #require(try daemon.record("checkins", key: "c-clone"))
+        #expect(held == renaming.renamed(seen))
+        #expect(held.fields.allSatisfy { $0.register.count == 1 })
+        #expect(try admin.snapshot() == daemon.snapshot())
+        for name in ["admin", "clone", "rider"] {
+            for key in ["c-clone", "c-original"] {
+                #expect(
+                    try network.store(name).record("checkins", key: key) == daemon.record("checkins", key: key),
+                    "\(name) \(key)")
+            }
+            #expect(try network.store(name).refusals().isEmpty, "\(name)")
+        }
+        #expect(try admin.renamings() == [renaming])
+    }
+
+    /// A renaming moves writes at every device: the daemon takes one only for replica ids of
+    /// the principal that says it made it.
+    @Test func aDeviceCannotRenameAnotherPrincipalsWrites() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 1)
+        let station = network.store("station-1").replicaID
+        let rider = network.store("rider").replicaID
+        let claims = [
+            ReplicaRenaming(old: station, new: rider, after: 0),
+            ReplicaRenaming(old: rider, new: ReplicaID(unchecked: "rider-moved"), after: 1, through: 3),
+        ]
+        let output = network.daemonSession().handle(
+            .hello(
+                .init(
+                    id: .integer(1), protocolVersion: 2, replica: rider, token: "rider:r-7", cursor: nil,
+                    renamings: claims)))
+        guard case .welcome(let welcome) = output.messages.first else {
+            Issue.record("no welcome: \(output.messages)")
+            return
+        }
+        #expect(welcome.renamings == [claims[1]])
+        #expect(try network.daemonStore.renamings() == [claims[1]])
+    }
+
     /// Two conversations of one store at once (an agent and a one-off sync): when one pushes
     /// during the other, the other stops without renaming anything, and its next try goes
     /// through. A push by a real copy would have moved the writes.
@@ -322,7 +385,7 @@ import YongaiDomain
         }
         func pulledKeys(_ session: DaemonSession) -> [String] {
             let reply = session.handle(.pull(id: .integer(3), cursor: before, limit: nil))
-            guard case .changes(_, let records, _, _) = reply.messages.first else { return [] }
+            guard case .changes(_, let records, _, _, _) = reply.messages.first else { return [] }
             return records.map(\.key)
         }
         let session = network.daemonSession()
@@ -356,7 +419,7 @@ import YongaiDomain
                     id: .integer(1), protocolVersion: 2, replica: ReplicaID(unchecked: "auditor"), token: "admin:ops",
                     cursor: nil)))
         var output = session.handle(.pull(id: .integer(2), cursor: 0, limit: 2))
-        guard case .changes(_, let first, let cursor, true) = output.messages.first, let ahead = output.readAhead
+        guard case .changes(_, let first, let cursor, true, _) = output.messages.first, let ahead = output.readAhead
         else {
             Issue.record("a batch with more to come offers a read ahead: \(output)")
             return
@@ -366,7 +429,7 @@ import YongaiDomain
         try network.daemonStore.write { try $0.put("stations", key: "st-new", Samples.station("New")) }
         // A pull from elsewhere does not take the batch read for `cursor`.
         output = session.handle(.pull(id: .integer(3), cursor: 0, limit: 2), readAhead: batch)
-        guard case .changes(_, let again, _, _) = output.messages.first else { return }
+        guard case .changes(_, let again, _, _, _) = output.messages.first else { return }
         #expect(again.map(\.key) == first.map(\.key))
         var keys = first.map(\.key)
         var next: (cursor: Int64, ahead: ReadAhead.Batch?) = (cursor, batch)
@@ -374,7 +437,7 @@ import YongaiDomain
         while pulls < 10 {
             pulls += 1
             output = session.handle(.pull(id: .integer(4), cursor: next.cursor, limit: 2), readAhead: next.ahead)
-            guard case .changes(_, let records, let after, let more) = output.messages.first else { return }
+            guard case .changes(_, let records, let after, let more, _) = output.messages.first else { return }
             keys += records.map(\.key)
             next = (after, output.readAhead?.read())
             if !more { break }

@@ -1,0 +1,102 @@
+import GRDB
+import SyncCore
+
+extension SyncStore {
+    /// Renamings known here, newest first: this store's own (`rekey`), or all of them.
+    public func renamings(ownOnly: Bool = false, limit: Int = Int.max) throws(StoreError) -> [ReplicaRenaming] {
+        try perform {
+            try writer.read { db in
+                try SyncStore.renamings(ownOnly: ownOnly, limit: limit, db)
+            }
+        }
+    }
+
+    /// How many renamings are known here.
+    public func renamingCount() throws(StoreError) -> Int {
+        try perform { try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _sync_renamings") ?? 0 } }
+    }
+
+    /// The store's latest renaming (`rekey`), if it was ever renamed.
+    public func lastRenaming() throws(StoreError) -> ReplicaRenaming? {
+        try renamings(ownOnly: true, limit: 1).first
+    }
+
+    static func renamings(ownOnly: Bool, limit: Int, _ db: Database) throws -> [ReplicaRenaming] {
+        try Row.fetchAll(
+            db,
+            sql: "SELECT old, new, after, through FROM _sync_renamings WHERE own >= ? ORDER BY rowid DESC LIMIT ?",
+            arguments: [ownOnly ? 1 : 0, limit]
+        )
+        .compactMap { row in
+            guard let old = try? ReplicaID(row["old"] as String), let new = try? ReplicaID(row["new"] as String),
+                old != new, let after: Int64 = row["after"], after >= 0
+            else { return nil }
+            return ReplicaRenaming(old: old, new: new, after: after, through: row["through"])
+        }
+    }
+
+    static func recordRenaming(_ renaming: ReplicaRenaming, own: Bool, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO _sync_renamings (new, old, after, through, own) VALUES (?, ?, ?, ?, ?)",
+            arguments: [renaming.new.rawValue, renaming.old.rawValue, renaming.after, renaming.through, own ? 1 : 0])
+    }
+
+    /// Takes in renamings other copies made (from the daemon) and moves the writes this store
+    /// holds that they moved: a record holding a moved write under both its dots keeps one.
+    /// Records that show neither stay, and move when the copy's record comes (see `merge`).
+    /// Returns how many records moved.
+    @discardableResult
+    public func learn(_ renamings: [ReplicaRenaming]) throws(StoreError) -> Int {
+        guard !renamings.isEmpty else { return 0 }
+        return try transaction { db in
+            var fresh: [ReplicaRenaming] = []
+            for renaming in renamings {
+                try SyncStore.recordRenaming(renaming, own: false, db)
+                if db.changesCount == 1 { fresh.append(renaming) }
+            }
+            guard !fresh.isEmpty else { return 0 }
+            var meta = try StoreMeta.load(db, physicalClock: physicalClock)
+            let storage = RecordStorage(db)
+            var moved = 0
+            for table in allTables {
+                for key in try SyncStore.allKeys(of: table, db) {
+                    let stored = try storage.load(table, key: key)
+                    let adopted = SyncStore.adopting(fresh, in: stored.state, evidence: [stored.state])
+                    guard adopted != stored.state else { continue }
+                    try storage.save(table, key: key, state: adopted, seq: meta.nextSeq(), replacing: stored)
+                    moved += 1
+                }
+            }
+            try meta.save(db)
+            return moved
+        }
+    }
+
+    /// `state` with the writes each of `renamings` moved moved too, where one of `evidence`
+    /// shows the move (see `ReplicaRenaming.adopted`).
+    static func adopting(_ renamings: [ReplicaRenaming], in state: RecordState, evidence: [RecordState])
+        -> RecordState
+    {
+        var state = state
+        for renaming in renamings {
+            for other in evidence {
+                if let adopted = renaming.adopted(state, evidence: other) {
+                    state = adopted
+                    break
+                }
+            }
+        }
+        return state
+    }
+
+    /// Whether `record` holds a write a renaming moved, under either of its dots.
+    static func holdsMovedWrite(_ record: KeyedRecord, of renamings: [ReplicaRenaming]) -> Bool {
+        func moved(_ dot: Dot) -> Bool {
+            renamings.contains { $0.moves(dot) || dot.replica == $0.new }
+        }
+        switch record.body {
+        case .singleWrite(let write): return moved(write.dot)
+        case .state(let state): return state.fields.contains { $0.register.values.contains { moved($0.dot) } }
+        }
+    }
+}
