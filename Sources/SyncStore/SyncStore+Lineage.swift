@@ -176,7 +176,7 @@ extension SyncStore {
     }
 
     /// Every key of `table`, live or deleted.
-    static func allKeys(of table: CollectionTable, _ db: Database) throws -> [String] {
+    private static func allKeys(of table: CollectionTable, _ db: Database) throws -> [String] {
         try String.fetchAll(db, sql: table.keysSQL)
             + String.fetchAll(
                 db, sql: "SELECT key FROM _sync_tombstones WHERE collection = ?", arguments: [table.name])

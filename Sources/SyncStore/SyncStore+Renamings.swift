@@ -41,34 +41,19 @@ extension SyncStore {
             arguments: [renaming.new.rawValue, renaming.old.rawValue, renaming.after, renaming.through, own ? 1 : 0])
     }
 
-    /// Takes in renamings other copies made (from the daemon) and moves the writes this store
-    /// holds that they moved: a record holding a moved write under both its dots keeps one.
-    /// Records that show neither stay, and move when the copy's record comes (see `merge`).
-    /// Returns how many records moved.
+    /// Takes in renamings other copies made (from the daemon). Records holding writes they
+    /// moved move when the moving copy's record comes (see `merge`): it shows the move.
+    /// Returns how many were new here.
     @discardableResult
     public func learn(_ renamings: [ReplicaRenaming]) throws(StoreError) -> Int {
         guard !renamings.isEmpty else { return 0 }
         return try transaction { db in
-            var fresh: [ReplicaRenaming] = []
+            var fresh = 0
             for renaming in renamings {
                 try SyncStore.recordRenaming(renaming, own: false, db)
-                if db.changesCount == 1 { fresh.append(renaming) }
+                fresh += db.changesCount
             }
-            guard !fresh.isEmpty else { return 0 }
-            var meta = try StoreMeta.load(db, physicalClock: physicalClock)
-            let storage = RecordStorage(db)
-            var moved = 0
-            for table in allTables {
-                for key in try SyncStore.allKeys(of: table, db) {
-                    let stored = try storage.load(table, key: key)
-                    let adopted = SyncStore.adopting(fresh, in: stored.state, evidence: [stored.state])
-                    guard adopted != stored.state else { continue }
-                    try storage.save(table, key: key, state: adopted, seq: meta.nextSeq(), replacing: stored)
-                    moved += 1
-                }
-            }
-            try meta.save(db)
-            return moved
+            return fresh
         }
     }
 
