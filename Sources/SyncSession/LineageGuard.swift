@@ -8,7 +8,7 @@ import Synchronization
 /// store), the connection's pushes and reads are refused with `replica_diverged`.
 public final class LineageGuard: Sendable {
     public let replica: ReplicaID
-    /// The daemon's newest entry for the replica when the connection said hello, then the
+    /// The daemon's newest token for the replica when the connection said hello, then the
     /// connection's own newest once it pushed; the tokens of a push in flight; and the
     /// replica's newest counter the client ever sent (its newest push tip, then its pushes').
     private let state: Mutex<(expected: String?, pushing: Set<String>, sentUpTo: Int64)>
