@@ -72,8 +72,10 @@ extension SyncStore {
                     }
                 // Writes a copy moved, taken in here or there before the move: they move
                 // first, so one write never stands under two dots.
+                var loaded: RecordStorage.Stored?
                 if !renamings.isEmpty, SyncStore.holdsMovedWrite(record, of: renamings) {
                     let stored = try storage.load(table, key: record.key)
+                    loaded = stored
                     let adopted = SyncStore.adopting(
                         renamings, in: record.state, evidence: [stored.state, record.state])
                     if adopted != record.state {
@@ -102,7 +104,7 @@ extension SyncStore {
                     if record.state.hasConflicts { summary.conflicts += 1 }
                     return
                 }
-                let stored = try storage.load(table, key: record.key)
+                let stored = try loaded ?? storage.load(table, key: record.key)
                 if let lineage, lineage.coveredFreshWrite(in: record.state, stored: stored.state) != nil {
                     throw SyncStore.divergedError(lineage.replica)
                 }
