@@ -39,14 +39,19 @@ extension RecordState {
     }
 
     /// Dots both states hold with different content: two devices writing under one replica id.
+    /// One write has one timestamp in every field it set, so a dot held in two different
+    /// fields with two timestamps is a clash too.
     public func clashingDots(with other: RecordState) -> [Dot] {
         var clashes: [Dot] = []
         for field in fields {
-            guard let theirs = other.register(of: field.name) else { continue }
             for mine in field.register {
-                if let match = theirs.values.first(where: { $0.dot == mine.dot }), match.clashes(with: mine) {
-                    clashes.append(mine.dot)
+                let clash = other.fields.contains { theirs in
+                    theirs.register.values.contains {
+                        $0.dot == mine.dot
+                            && ($0.timestamp != mine.timestamp || theirs.name == field.name && $0.value != mine.value)
+                    }
                 }
+                if clash, !clashes.contains(mine.dot) { clashes.append(mine.dot) }
             }
         }
         return clashes

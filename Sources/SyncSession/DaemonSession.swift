@@ -237,6 +237,14 @@ public final class DaemonSession {
         return nil
     }
 
+    /// Whether merging `incoming` would change `stored`, beyond moving writes a renaming
+    /// moved (a copy of a store moved its pushed check-ins to its new replica id, say).
+    private func changes(_ stored: RecordState, _ incoming: RecordState) throws(StoreError) -> Bool {
+        guard stored.merged(with: incoming) != stored else { return false }
+        let moved = try store.adopting(in: stored, shownBy: incoming)
+        return moved == stored || moved.merged(with: incoming) != moved
+    }
+
     /// Checks every record (schema, access, immutability), merges the rest in one
     /// transaction, and reports each refusal by its index.
     private func push(id: RequestID, records: [KeyedRecord], lineage: [LineageEntry]?, reader: ScopedReader) throws
@@ -257,7 +265,7 @@ public final class DaemonSession {
                     refuse(refusal.code, refusal.message)
                     continue
                 }
-                if let stored, try store.isImmutable(record.collection), stored.merged(with: record.state) != stored {
+                if let stored, try store.isImmutable(record.collection), try changes(stored, record.state) {
                     refuse(
                         CoreError.Code.immutableRecord.rawValue,
                         "\(record.collection) \(record.key) already exists and cannot change")

@@ -51,10 +51,16 @@ public final class LineageGuard: Sendable {
         }
     }
 
-    /// The wire error for `error` (a store's `replica_diverged`), with the daemon's lineage.
+    /// The wire error for `error` (a store's `replica_diverged`), with the daemon's lineage:
+    /// only its entries before the clashing write when one is named, for the two copies
+    /// parted before it, whatever the daemon took in since.
     public func protocolError(_ error: StoreError, id: RequestID?, store: SyncStore) throws(StoreError)
         -> ProtocolError
     {
-        ProtocolError(.replicaDiverged, error.message, id: id, lineage: try store.lineage(of: replica))
+        var lineage = try store.lineage(of: replica)
+        if let clashing = error.cause as? ClashingWrite {
+            lineage.removeAll { $0.counter >= clashing.dot.counter }
+        }
+        return ProtocolError(.replicaDiverged, error.message, id: id, lineage: lineage)
     }
 }

@@ -118,10 +118,17 @@ extension SyncStore {
     }
 
     /// Another device pushed as `replica` (a copy of its store), or wrote what its writes clash with.
-    public static func divergedError(_ replica: ReplicaID) -> StoreError {
-        StoreError(
+    /// With `clashing`, the pusher's write a copy of its store made too (the error's cause).
+    public static func divergedError(_ replica: ReplicaID, clashing: Dot? = nil) -> StoreError {
+        guard let clashing else {
+            return StoreError(
+                .replicaDiverged,
+                "another device pushed as replica \(replica) since this one last did: a copy of its store is in use")
+        }
+        return StoreError(
             .replicaDiverged,
-            "another device pushed as replica \(replica) since this one last did: a copy of its store is in use")
+            "another device wrote as replica \(replica) too (its write \(clashing) is not this one's): a copy of its store is in use",
+            cause: ClashingWrite(clashing))
     }
 
     /// Moves this replica's own writes after counter `after` to a fresh replica id, for a

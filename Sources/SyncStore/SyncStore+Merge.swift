@@ -54,14 +54,14 @@ extension SyncStore {
             // other's writes.
             var clashed = Set(try String.fetchAll(db, sql: "SELECT replica FROM _sync_clashed_replicas"))
             let renamings = try SyncStore.renamings(ownOnly: false, limit: Int.max, db)
-            func markClashed(_ error: StoreError, _ replica: ReplicaID) throws {
+            func markClashed(_ error: StoreError, _ dot: Dot) throws {
                 // The pusher's own writes clash: a copy of its store wrote them too. It moves
                 // its writes to a new replica id instead; nothing of this push lands.
-                if replica == lineage?.replica { throw SyncStore.divergedError(replica) }
-                clashed.insert(replica.rawValue)
+                if dot.replica == lineage?.replica { throw SyncStore.divergedError(dot.replica, clashing: dot) }
+                clashed.insert(dot.replica.rawValue)
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO _sync_clashed_replicas (replica) VALUES (?)",
-                    arguments: [replica.rawValue])
+                    arguments: [dot.replica.rawValue])
             }
             /// Merges one record: blind insert when new, else load, check, merge and save.
             func mergeOne(_ index: Int, _ keyed: KeyedRecord, _ table: CollectionTable) throws {
@@ -83,14 +83,16 @@ extension SyncStore {
                     }
                 }
                 if !clashed.isEmpty,
-                    let replica = try SyncStore.unseenWrite(in: record, from: clashed, storage: storage, table: table)
+                    let unseen = try SyncStore.unseenWrite(in: record, from: clashed, storage: storage, table: table)
                 {
-                    if replica == lineage?.replica { throw SyncStore.divergedError(replica) }
-                    summary.clashes.append((index, SyncStore.clashedReplicaError(record, replica)))
+                    if unseen.replica == lineage?.replica {
+                        throw SyncStore.divergedError(unseen.replica, clashing: unseen)
+                    }
+                    summary.clashes.append((index, SyncStore.clashedReplicaError(record, unseen.replica)))
                     return
                 }
                 if let (clash, dot) = try registerDots(of: record, in: storage) {
-                    try markClashed(clash, dot.replica)
+                    try markClashed(clash, dot)
                     summary.clashes.append((index, clash))
                     return
                 }
@@ -105,8 +107,8 @@ extension SyncStore {
                     return
                 }
                 let stored = try loaded ?? storage.load(table, key: record.key)
-                if let lineage, lineage.coveredFreshWrite(in: record.state, stored: stored.state) != nil {
-                    throw SyncStore.divergedError(lineage.replica)
+                if let lineage, let covered = lineage.coveredFreshWrite(in: record.state, stored: stored.state) {
+                    throw SyncStore.divergedError(lineage.replica, clashing: covered)
                 }
                 let held =
                     renamings.isEmpty
@@ -114,7 +116,7 @@ extension SyncStore {
                 let clashes = held.clashingDots(with: record.state)
                 guard clashes.isEmpty else {
                     let error = SyncStore.clashError(record, clashes[0])
-                    try markClashed(error, clashes[0].replica)
+                    try markClashed(error, clashes[0])
                     summary.clashes.append((index, error))
                     return
                 }
@@ -247,13 +249,13 @@ extension SyncStore {
     /// A write in `record` by a clashed replica that this store has not seen.
     private static func unseenWrite(
         in record: KeyedRecord, from clashed: Set<String>, storage: RecordStorage, table: CollectionTable
-    ) throws -> ReplicaID? {
+    ) throws -> Dot? {
         let suspects = record.state.fields.lazy.flatMap(\.register.values).filter {
             clashed.contains($0.dot.replica.rawValue)
         }
         guard !suspects.isEmpty else { return nil }
         let stored = try storage.load(table, key: record.key)
-        return suspects.first { !stored.state.context.covers($0.dot) }?.dot.replica
+        return suspects.first { !stored.state.context.covers($0.dot) }?.dot
     }
 
     private static func clashedReplicaError(_ record: KeyedRecord, _ replica: ReplicaID) -> StoreError {

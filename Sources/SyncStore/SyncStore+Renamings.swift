@@ -21,6 +21,13 @@ extension SyncStore {
         try renamings(ownOnly: true, limit: 1).first
     }
 
+    /// `state` as a merge with `incoming` sees it: the writes a known renaming moved moved
+    /// too, where `incoming` shows the move (see `ReplicaRenaming.adopted`).
+    public func adopting(in state: RecordState, shownBy incoming: RecordState) throws(StoreError) -> RecordState {
+        let renamings = try renamings()
+        return renamings.isEmpty ? state : SyncStore.adopting(renamings, in: state, evidence: [incoming])
+    }
+
     static func renamings(ownOnly: Bool, limit: Int, _ db: Database) throws -> [ReplicaRenaming] {
         try Row.fetchAll(
             db,

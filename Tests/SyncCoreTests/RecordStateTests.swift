@@ -185,6 +185,26 @@ import Testing
         #expect(original.state.merged(with: clone.state) == clone.state.merged(with: original.state))
     }
 
+    /// A copy writing another field under the same dot, at another moment, clashes too: one
+    /// write has one timestamp.
+    @Test func oneDotInTwoFieldsAtTwoMomentsClashes() {
+        var original = Writer("dup", millis: 1_000)
+        var clone = Writer("dup", millis: 2_000)
+        original.put("meals_left", .integer(3))
+        clone.put("status", .text("closed"))
+        #expect(original.state.clashingDots(with: clone.state) == [Dot(replica: original.id, counter: 1)])
+        // One write setting two fields, seen whole on one side: no clash.
+        var station = Writer("st")
+        station.state.put(
+            [("status", .text("open")), ("meals_left", .integer(2))], dot: Dot(replica: station.id, counter: 1),
+            timestamp: station.clock.now())
+        var admin = Writer("admin")
+        admin.receive(station.state)
+        admin.put("status", .text("full"), observed: station.state.context)
+        #expect(admin.state.clashingDots(with: station.state).isEmpty)
+        #expect(station.state.clashingDots(with: admin.state).isEmpty)
+    }
+
     @Test func validatingRefusesValuesOutsideTheContext() {
         let dot = Dot(replica: ReplicaID(unchecked: "r"), counter: 2)
         let register = MultiValueRegister(RegisterValue(value: .integer(1), dot: dot, timestamp: .zero))

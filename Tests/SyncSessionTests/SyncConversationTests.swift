@@ -248,6 +248,71 @@ import YongaiDomain
         }
     }
 
+    /// The double fault with the original's push split in batches: an admin wrote beside a
+    /// copy's status write and passed it along after a restore; the original's own write under that dot (another
+    /// field, another moment) goes up after newer writes of its have landed. The daemon names
+    /// the clashing write, so the original moves every write from it on, not only those after
+    /// what landed; the copy moves too, and both writes stand, each once.
+    @Test func aClashMetInALaterBatchMovesTheOriginalFromTheClashingWrite() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 2)
+        let backup = try network.backupDaemon()
+        let original = network.store("station-1")
+        let replica = original.replicaID
+        let counterAtCopy = try original.counter()
+        let cloneClock = ManualClock(millis: 1_764_000_000_000 + 3_600_000 + 60_000)
+        let clone = try original.copy(clock: cloneClock)
+        network.devices["clone"] = .init(store: clone, token: "station:st-1", clock: cloneClock)
+        try clone.write { try $0.put("stations", key: "st-1", ["status": .text("closed")]) }
+        try network.sync("clone")
+        try network.sync("admin")
+        try network.store("admin").write { try $0.put("stations", key: "st-1", ["meals_left": .integer(40)]) }
+        try network.restoreDaemon(from: backup)
+        try network.sync("admin")
+        #expect(try network.daemonStore.record("stations", key: "st-1")?.context[replica] == clone.counter())
+        // The original: a write under the copy's dot, three check-ins, then the station again,
+        // so the station record goes up last, after the check-ins' batch landed.
+        try original.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(9)]) }
+        for index in 1...3 {
+            try original.write {
+                try $0.put("checkins", key: "c-after-\(index)", Samples.checkin(rider: "r-7", station: "st-1"))
+            }
+        }
+        try original.write { try $0.put("stations", key: "st-1", ["free_chargers": .integer(2)]) }
+        do {
+            _ = try network.sync("station-1")
+            Issue.record("the original's write went up under a dot the copy used")
+        } catch let error as SessionError {
+            #expect(error.code == "replica_diverged")
+            #expect(error.renaming?.after == counterAtCopy)
+        }
+        #expect(try original.renamings().first?.after == counterAtCopy)
+        #expect(throws: SessionError.self) { try network.sync("clone") }
+        #expect(clone.replicaID != replica)
+        #expect(try clone.lastRenaming()?.after == counterAtCopy)
+        try network.syncAll(rounds: 3)
+        let daemon = network.daemonStore
+        let station = try #require(try daemon.record("stations", key: "st-1"))
+        #expect(station.register(of: "status")?.values.map(\.value) == [.text("closed")])
+        #expect(Set(station.register(of: "meals_left")?.values.map(\.value) ?? []) == [.integer(9), .integer(40)])
+        #expect(station.register(of: "free_chargers")?.values.map(\.value) == [.integer(2)])
+        for index in 1...3 {
+            let checkin = try #require(try daemon.record("checkins", key: "c-after-\(index)"))
+            #expect(checkin.fields.allSatisfy { $0.register.count == 1 }, "c-after-\(index)")
+        }
+        #expect(try network.store("admin").snapshot() == daemon.snapshot())
+        for name in ["station-1", "clone", "admin"] {
+            for key in ["stations/st-1", "checkins/c-after-1", "checkins/c-after-2", "checkins/c-after-3"] {
+                let (collection, id) = (String(key.split(separator: "/")[0]), String(key.split(separator: "/")[1]))
+                #expect(
+                    try network.store(name).record(collection, key: id) == daemon.record(collection, key: id),
+                    "\(name) \(key)")
+            }
+            let refusals = try network.store(name).refusals()
+            #expect(refusals.isEmpty, "\(name) \(refusals)")
+        }
+    }
+
     /// The other double fault: an admin pulled a copy's check-in, the daemon was restored to
     /// before it, and the original's own write took the dot. The copy moves its writes; the
     /// admin, told of the renaming, moves its copy of the check-in too: one value, one dot,

@@ -29,11 +29,8 @@ import Testing
     @Test func aSweepOf200SeedsUnderFaultsHoldsEveryInvariant() throws {
         let reports = try SweepRunner.run(seeds: Array(1...200), jobs: 2) { seed in Self.run(Self.options(seed: seed)) }
         #expect(reports.count == 200)
-        // Only the pinned restore-after-clone seeds may fail (see `knownRestoreAndCloneSeed`).
-        let known = Set(Self.knownRestoreAndClone.filter { $0.devices == 6 && $0.operations == 120 }.map(\.seed))
-        let failures = reports.filter { !$0.ok && !known.contains($0.seed) }
+        let failures = reports.filter { !$0.ok }
         #expect(failures.isEmpty, "\(failures.map { "seed \($0.seed): \($0.violations.first ?? "")" }.prefix(5))")
-        #expect(reports.filter { !$0.ok }.count <= 1)
         // The faults really happened.
         let counts = reports.map(\.counts)
         #expect(counts.map(\.lost).reduce(0, +) > 100)
@@ -75,12 +72,14 @@ import Testing
     /// entries), replayed with every fault on; 430, 1382 and 1779 hit the restore-after-clone
     /// case below and pass since pulls read ahead and group their records (the timing changed);
     /// 388 and 1200 are that case too (devices held a copy's check-ins under the dots the
-    /// original reused) and pass since renamings reach every device.
+    /// original reused) and pass since renamings reach every device; 74 and 1475 (the copy's
+    /// write passed along in another field, at another moment, than the original's under the
+    /// same dot) since one dot with two timestamps in a record counts as a clash.
     @Test(
         arguments: [
-            (5, 6, 120), (48, 6, 120), (67, 6, 120), (68, 6, 120), (115, 6, 120), (122, 6, 120), (139, 6, 120),
-            (153, 6, 120), (172, 6, 120), (180, 6, 120), (388, 6, 120), (430, 6, 120), (1200, 8, 200),
-            (1382, 8, 200), (1779, 8, 200),
+            (5, 6, 120), (48, 6, 120), (67, 6, 120), (68, 6, 120), (74, 6, 120), (115, 6, 120), (122, 6, 120),
+            (139, 6, 120), (153, 6, 120), (172, 6, 120), (180, 6, 120), (388, 6, 120), (430, 6, 120),
+            (1200, 8, 200), (1382, 8, 200), (1475, 8, 200), (1779, 8, 200),
         ] as [(UInt64, Int, Int)])
     func pinnedCloneSeed(seed: UInt64, devices: Int, operations: Int) throws {
         let report = Self.run(Self.options(seed: seed, devices: devices, operations: operations))
@@ -96,7 +95,7 @@ import Testing
     /// needs contexts that say which copy's history they saw. Pinned so a fix shows: the test
     /// fails once the seed passes.
     static let knownRestoreAndClone: [(seed: UInt64, devices: Int, operations: Int)] = [
-        (74, 6, 120), (353, 6, 120), (933, 6, 120), (1475, 8, 200),
+        (353, 6, 120), (933, 6, 120),
     ]
 
     @Test(arguments: knownRestoreAndClone)
