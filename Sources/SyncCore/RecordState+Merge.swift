@@ -38,6 +38,39 @@ extension RecordState {
         return merged
     }
 
+    /// The join, keeping every value `other` holds even where this state's context counts
+    /// it as seen: for a record whose context may count a copy's write as one it saw (its push
+    /// was refused as a clash), so that nothing the peer holds is dropped on that say-so. At
+    /// worst a value this side wrote over comes back as a visible sibling.
+    public func merged(keepingAllOf other: RecordState) -> RecordState {
+        let merged = merged(with: other)
+        var fields: [Field] = []
+        var changed = false
+        for field in merged.fields {
+            guard let theirs = other.register(of: field.name) else {
+                fields.append(field)
+                continue
+            }
+            let held = Set(field.register.values.map(\.dot))
+            let dropped = theirs.values.filter { !held.contains($0.dot) }
+            if dropped.isEmpty {
+                fields.append(field)
+            } else {
+                changed = true
+                let values = (field.register.values + dropped).sorted { $0.dot < $1.dot }
+                fields.append(Field(name: field.name, register: MultiValueRegister(sortedValues: values)))
+            }
+        }
+        // A field all of whose values went keeps the ones `other` holds.
+        for field in other.fields where merged.register(of: field.name) == nil {
+            changed = true
+            fields.append(field)
+        }
+        guard changed else { return merged }
+        fields.sort { RecordState.namePrecedes($0.name, $1.name) }
+        return RecordState(orderedFields: fields, context: merged.context)
+    }
+
     /// Dots both states hold with different content: two devices writing under one replica id.
     /// One write has one timestamp in every field it set, so a dot held in two different
     /// fields with two timestamps is a clash too.

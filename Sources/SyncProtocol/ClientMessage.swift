@@ -5,8 +5,10 @@ public enum ClientMessage: Sendable, Hashable {
     /// First message of every connection: who is speaking and where its pull stopped.
     case hello(Hello)
     /// Record states the client holds and the daemon may not; `lineage` holds the client's
-    /// lineage entries the daemon may not have, oldest first (see `Hello.lineage`).
-    case push(id: RequestID, records: [KeyedRecord], lineage: [LineageEntry]? = nil)
+    /// lineage entries the daemon may not have, oldest first (see `Hello.lineage`); `pulled`
+    /// where the client's pull stood when it read them (everything it holds of others came
+    /// from before there).
+    case push(id: RequestID, records: [KeyedRecord], lineage: [LineageEntry]? = nil, pulled: StreamCursor? = nil)
     /// Changes after `cursor` in the client's scope, at most `limit`.
     case pull(id: RequestID, cursor: Int64, limit: Int?)
     /// Stream every change after `cursor` as it lands.
@@ -51,7 +53,7 @@ public enum ClientMessage: Sendable, Hashable {
     public var id: RequestID {
         switch self {
         case .hello(let hello): hello.id
-        case .push(let id, _, _), .pull(let id, _, _), .subscribe(let id, _), .ping(let id): id
+        case .push(let id, _, _, _), .pull(let id, _, _), .subscribe(let id, _), .ping(let id): id
         }
     }
 
@@ -59,7 +61,7 @@ public enum ClientMessage: Sendable, Hashable {
     public func line() -> [UInt8] {
         var writer = JSONWriter()
         // A batch of records is long: room for it up front spares the copies of growing.
-        if case .push(_, let records, _) = self { writer = JSONWriter(capacity: 256 + 160 * records.count) }
+        if case .push(_, let records, _, _) = self { writer = JSONWriter(capacity: 256 + 160 * records.count) }
         switch self {
         case .hello(let hello):
             var members: [JSONValue.Member] = [
@@ -72,12 +74,16 @@ public enum ClientMessage: Sendable, Hashable {
             if let lineage = hello.lineage { members.append(.init("lineage", LineageEntry.json(lineage))) }
             if let renamings = hello.renamings { members.append(.init("renamings", ReplicaRenaming.json(renamings))) }
             writer.write(.object(members))
-        case .push(let id, let records, let lineage):
+        case .push(let id, let records, let lineage, let pulled):
             writer.raw("{\"type\":\"push\",\"id\":")
             writer.write(id.json)
             if let lineage {
                 writer.raw(",\"lineage\":")
                 writer.write(LineageEntry.json(lineage))
+            }
+            if let pulled {
+                writer.raw(",\"pulled\":")
+                writer.write(pulled.json)
             }
             writer.raw(",\"records\":")
             KeyedRecord.writeList(records, to: &writer)
@@ -134,7 +140,7 @@ public enum ClientMessage: Sendable, Hashable {
             let lineage = try fields.optionalLineage("lineage", maximum: ProtocolLimits.maximumLineageEntries)
             return .push(
                 id: try fields.requestID(), records: try fields.records("records", maximum: maximumBatch),
-                lineage: lineage)
+                lineage: lineage, pulled: fields["pulled"] == nil ? nil : try fields.cursor("pulled"))
         case "pull":
             let limit = try fields.optionalInteger("limit", in: 1...Int64(maximumBatch))
             return .pull(

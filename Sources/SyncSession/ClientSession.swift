@@ -75,6 +75,8 @@ public final class ClientSession {
     /// The request whose reply is awaited; replies to anything else are stale duplicates.
     private var awaiting: RequestID?
     private var pullCursor: Int64 = 0
+    /// The daemon's epoch, from `welcome`.
+    private var daemonEpoch: String?
     /// Local changes are being pushed from the live phase, which it returns to afterwards.
     private var pushingWhileLive = false
     /// A pulled batch whose merge waits for `finishPendingWork()`.
@@ -205,6 +207,7 @@ public final class ClientSession {
             try store.learn(welcome.renamings)
         }
         pullCursor = welcome.cursor.seq
+        daemonEpoch = welcome.cursor.epoch
         batchSize = max(1, min(configuration.batchSize, welcome.maximumBatch))
         maximumLine = welcome.maximumLine
         return try pushNext()
@@ -214,10 +217,11 @@ public final class ClientSession {
         let pushCursor = try storeCall { try store.cursor(named: pushCursorName) }
         var batch = try storeCall { try store.changes(after: pushCursor, limit: batchSize) }
         let lineage = try lineageToPush()
+        let pulled = try pulledPosition()
         // The line must fit the daemon's limit: a batch of long records (appeals) goes in
         // smaller pushes.
         var records = KeyedRecord.groupedInRuns(batch.records)
-        while !records.isEmpty, push(records, lineage: lineage).line().count - 1 > maximumLine {
+        while !records.isEmpty, push(records, lineage: lineage, pulled: pulled).line().count - 1 > maximumLine {
             if records.count == 1 {
                 try flagTooLong(records[0], pushCursor: batch.nextCursor)
                 return try pushNext()
@@ -245,15 +249,27 @@ public final class ClientSession {
         }
         report.sent += records.count
         try saveTip(of: lineage)
-        return [.send(push(records, lineage: lineage, id: makeID()))]
+        return [.send(push(records, lineage: lineage, pulled: pulled, id: makeID()))]
     }
 
     /// A push message; without `id`, one with the longest id this conversation could use
     /// (for measuring the line).
-    private func push(_ records: [KeyedRecord], lineage: [LineageEntry], id: RequestID = .integer(.max))
-        -> ClientMessage
-    {
-        .push(id: id, records: records, lineage: lineage)
+    private func push(
+        _ records: [KeyedRecord], lineage: [LineageEntry], pulled: StreamCursor?, id: RequestID = .integer(.max)
+    ) -> ClientMessage {
+        .push(id: id, records: records, lineage: lineage, pulled: pulled)
+    }
+
+    /// Where this store's pull stands in the daemon's epoch, read after a push's records:
+    /// what they hold of others came from before there (another conversation of this store
+    /// may have pulled further than this one). Nil when the store's cursor is of another epoch.
+    private func pulledPosition() throws(SessionError) -> StreamCursor? {
+        guard let daemonEpoch else { return nil }
+        let (epoch, seq) = try storeCall {
+            (try store.setting(named: epochName), try store.cursor(named: pullCursorName))
+        }
+        guard epoch == daemonEpoch else { return nil }
+        return StreamCursor(epoch: daemonEpoch, seq: max(seq, pullCursor))
     }
 
     /// A record whose push alone is longer than the daemon's line: it stays here, flagged
@@ -355,25 +371,31 @@ public final class ClientSession {
                     accepted: [])
             }
         }
-        try clearSettledRefusals(records)
+        try reviewRefusals(records)
         report.received += records.count
         report.conflicts += summary.conflicts
         return [.received(count: records.count, summary: summary)]
     }
 
     /// A refused record is settled once the daemon holds everything this store holds of it
-    /// (its author pushed the writes again, say): its flag goes.
-    private func clearSettledRefusals(_ records: [KeyedRecord]) throws(SessionError) {
+    /// (its author pushed the writes again, say): its flag goes. One refused as a clash that
+    /// the daemon's record no longer matches goes up again: the copies may have moved since.
+    private func reviewRefusals(_ records: [KeyedRecord]) throws(SessionError) {
         let flagged = try storeCall { try store.refusals() }
         guard !flagged.isEmpty else { return }
-        let keys = Set(flagged.map { "\($0.collection)/\($0.key)" })
+        let codes = Dictionary(flagged.map { ("\($0.collection)/\($0.key)", $0.code) }) { first, _ in first }
         var settled: [(collection: String, key: String)] = []
-        for record in records where keys.contains("\(record.collection)/\(record.key)") {
+        var retried: [(collection: String, key: String)] = []
+        for record in records {
+            guard let code = codes["\(record.collection)/\(record.key)"] else { continue }
             if try storeCall({ try store.record(record.collection, key: record.key) }) == record.state {
                 settled.append((record.collection, record.key))
+            } else if code == StoreError.Code.replicaClash.rawValue {
+                retried.append((record.collection, record.key))
             }
         }
         if !settled.isEmpty { try storeCall { try store.recordRefusals([], accepted: settled) } }
+        if !retried.isEmpty { try storeCall { try store.requeue(retried) } }
     }
 
     private func caughtUp() throws(SessionError) -> [Event] {

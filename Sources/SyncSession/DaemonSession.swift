@@ -68,6 +68,8 @@ public final class DaemonSession {
     /// Set by `hello`.
     public private(set) var reader: ScopedReader?
     private var clientReplica: ReplicaID?
+    /// How far into the daemon's history the client can have read when it said hello.
+    private var seenAtHello: Int64 = 0
     /// Changes this connection's pushes produced that hold exactly what the client sent: its
     /// pulls skip them (the client has them), until its cursor passes them.
     private var echoes = Set<Int64>()
@@ -101,8 +103,8 @@ public final class DaemonSession {
                 return try welcome(hello)
             case .ping(let id):
                 return Output(messages: [.pong(id: id)])
-            case .push(let id, let records, let lineage):
-                return try push(id: id, records: records, lineage: lineage, reader: try greeted(id))
+            case .push(let id, let records, let lineage, let pulled):
+                return try push(id: id, records: records, lineage: lineage, pulled: pulled, reader: try greeted(id))
             case .pull(let id, let cursor, let limit):
                 let reader = try greeted(id)
                 let limit = limit ?? configuration.maximumBatch
@@ -160,11 +162,13 @@ public final class DaemonSession {
         guard hello.replica != store.replicaID else {
             throw ProtocolError(.replicaClash, "the client uses the daemon's own replica id \(hello.replica)")
         }
-        let owner = try store.bindOwner(of: hello.replica, to: principal.binding)
+        let (owner, seen) = try store.greet(
+            hello.replica, owner: principal.binding, cursor: hello.cursor.map { ($0.epoch, $0.seq) })
         guard owner == principal.binding else {
             throw ProtocolError(
                 .replicaClash, "replica id \(hello.replica) belongs to \(owner); a device keeps its own replica id")
         }
+        seenAtHello = seen
         let resume = try hello.cursor.map { try store.resumePoint(epoch: $0.epoch, seq: $0.seq) } ?? 0
         // A daemon that no longer reaches where it acknowledged the client's last push was
         // restored from an older copy: the client must push everything again.
@@ -247,9 +251,9 @@ public final class DaemonSession {
 
     /// Checks every record (schema, access, immutability), merges the rest in one
     /// transaction, and reports each refusal by its index.
-    private func push(id: RequestID, records: [KeyedRecord], lineage: [LineageEntry]?, reader: ScopedReader) throws
-        -> Output
-    {
+    private func push(
+        id: RequestID, records: [KeyedRecord], lineage: [LineageEntry]?, pulled: StreamCursor?, reader: ScopedReader
+    ) throws -> Output {
         var refused: [DaemonMessage.Refusal] = []
         var accepted: [KeyedRecord] = []
         var acceptedIndexes: [Int] = []
@@ -277,7 +281,9 @@ public final class DaemonSession {
                 refuse(error.code.rawValue, error.message)
             }
         }
-        let summary = try store.merge(accepted, lineage: reader.lineage?.claim(lineage ?? []))
+        // How far the client can have read: at hello, or since (another conversation of its store).
+        let seenThrough = max(seenAtHello, try pulled.map { try store.seenPoint(epoch: $0.epoch, seq: $0.seq) } ?? 0)
+        let summary = try store.merge(accepted, lineage: reader.lineage?.claim(lineage ?? [], seenThrough: seenThrough))
         reader.lineage?.landed(lineage ?? [])
         echoes.formUnion(summary.echoes)
         for (position, error) in summary.clashes {

@@ -12,20 +12,25 @@ public final class LineageGuard: Sendable {
     /// connection's own newest once it pushed; the tokens of a push in flight; and the
     /// replica's newest counter the client ever sent (its newest push tip, then its pushes').
     private let state: Mutex<(expected: String?, pushing: Set<String>, sentUpTo: Int64)>
+    /// The replica's newest counter the client had sent before this connection.
+    private let sentBefore: Int64
 
     init(replica: ReplicaID, expected: String?, tips: [LineageEntry]) {
         self.replica = replica
-        state = Mutex((expected, [], tips.map(\.counter).max() ?? 0))
+        sentBefore = tips.map(\.counter).max() ?? 0
+        state = Mutex((expected, [], sentBefore))
     }
 
     /// The claim a push carrying `entries` makes (announced first, so a concurrent read
     /// accepts them). The push's writes after the newest counter sent before it never left
-    /// the device: should the daemon know of them, a copy of the store wrote them.
-    func claim(_ entries: [LineageEntry]) -> LineageClaim {
+    /// the device: should the daemon know of them, a copy of the store wrote them. The
+    /// client had pulled through `seenThrough` when it read the push.
+    func claim(_ entries: [LineageEntry], seenThrough: Int64? = nil) -> LineageClaim {
         state.withLock { state in
             state.pushing = Set(entries.map(\.token))
             return LineageClaim(
-                replica: replica, expected: state.expected, entries: entries, freshAfter: state.sentUpTo)
+                replica: replica, expected: state.expected, entries: entries, freshAfter: state.sentUpTo,
+                sentBeforeConnection: sentBefore, seenThrough: seenThrough)
         }
     }
 

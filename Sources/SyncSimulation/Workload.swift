@@ -155,7 +155,7 @@ extension Simulation {
         let timestamp = state.fields.lazy.flatMap(\.register.values).first { $0.dot == dot }?.timestamp ?? .zero
         oracle.record(
             .init(
-                device: index, collection: collection, key: key, dot: dot, timestamp: timestamp,
+                device: index, collection: collection, key: key, dot: dot, madeAs: dot, timestamp: timestamp,
                 fields: fields.filter { state.register(of: $0) != nil }, seen: before?.context ?? VersionVector(),
                 time: time.now))
         log(

@@ -19,12 +19,50 @@ public struct LineageClaim: Sendable, Hashable {
     /// pushes a restore made the daemon forget), and the push is refused with
     /// `replica_diverged`, so this device moves.
     public let freshAfter: Int64?
+    /// The replica's newest counter the client had sent before this connection (nil: not
+    /// checked). A write after it that the daemon's dot registry meets for the first time
+    /// never left the device before: it arrives fresh, and the registry notes where.
+    public let sentBeforeConnection: Int64?
+    /// The daemon's sequence number through which the client had pulled when it read the
+    /// push (nil: not told). Another device's write that arrived fresh (sent for the first
+    /// time) after it cannot be one the pusher saw: a pushed record counting it as seen
+    /// without holding it saw a copy's write under that dot, and is refused as a clash.
+    public let seenThrough: Int64?
 
-    public init(replica: ReplicaID, expected: String?, entries: [LineageEntry], freshAfter: Int64? = nil) {
+    public init(
+        replica: ReplicaID, expected: String?, entries: [LineageEntry], freshAfter: Int64? = nil,
+        sentBeforeConnection: Int64? = nil, seenThrough: Int64? = nil
+    ) {
         self.replica = replica
         self.expected = expected
         self.entries = entries
         self.freshAfter = freshAfter
+        self.sentBeforeConnection = sentBeforeConnection
+        self.seenThrough = seenThrough
+    }
+
+    /// Whether `dot`, new to the daemon's registry, is a write its author sends for the first time.
+    func arrivesFresh(_ dot: Dot) -> Bool {
+        guard let sentBeforeConnection else { return false }
+        return dot.replica == replica && dot.counter > sentBeforeConnection
+    }
+
+    /// Writes of others that `stored` holds and `incoming` counts as seen without holding:
+    /// the ones the pusher wrote over, or (when one arrived fresh after `seenThrough`) a
+    /// copy's write it took for them. `former` are ids the pusher wrote as before it moved.
+    func writtenOver(in incoming: RecordState, stored: RecordState, former: Set<ReplicaID>) -> [Dot] {
+        guard seenThrough != nil else { return [] }
+        let held = Set(incoming.fields.flatMap { $0.register.values.map(\.dot) })
+        var dots: [Dot] = []
+        for field in stored.fields {
+            for value in field.register.values where value.dot.replica != replica && !former.contains(value.dot.replica)
+            {
+                if incoming.context.covers(value.dot), !held.contains(value.dot), !dots.contains(value.dot) {
+                    dots.append(value.dot)
+                }
+            }
+        }
+        return dots
     }
 
     /// A write in `incoming` by this replica, never sent before, that `stored` covers

@@ -108,6 +108,20 @@ enum StoreMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v5-sync-fresh-arrivals") { db in
+            // A daemon's note of where each write its author sent for the first time arrived
+            // (the sequence number before it), of the first counter of a replica caught
+            // clashing, and of how far into its history each replica has surely read.
+            try db.execute(
+                sql: """
+                    ALTER TABLE _sync_dots ADD COLUMN fresh_after INTEGER;
+                    ALTER TABLE _sync_clashed_replicas ADD COLUMN counter INTEGER;
+                    CREATE TABLE _sync_seen (
+                        replica TEXT PRIMARY KEY,
+                        seq INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 

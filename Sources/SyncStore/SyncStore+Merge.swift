@@ -54,14 +54,27 @@ extension SyncStore {
             // other's writes.
             var clashed = Set(try String.fetchAll(db, sql: "SELECT replica FROM _sync_clashed_replicas"))
             let renamings = try SyncStore.renamings(ownOnly: false, limit: Int.max, db)
+            // Records whose push the peer refused as a clash: their context may count a copy's
+            // write as seen, so a pulled state's values all stay.
+            let clashRefused =
+                lineage != nil
+                ? []
+                : Set(
+                    try String.fetchAll(
+                        db, sql: "SELECT collection || '/' || key FROM _sync_refusals WHERE code = ?",
+                        arguments: [StoreError.Code.replicaClash.rawValue]))
+            let formerIDs = lineage.map { SyncStore.formerIDs(of: $0.replica, in: renamings) } ?? []
             func markClashed(_ error: StoreError, _ dot: Dot) throws {
                 // The pusher's own writes clash: a copy of its store wrote them too. It moves
                 // its writes to a new replica id instead; nothing of this push lands.
                 if dot.replica == lineage?.replica { throw SyncStore.divergedError(dot.replica, clashing: dot) }
                 clashed.insert(dot.replica.rawValue)
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO _sync_clashed_replicas (replica) VALUES (?)",
-                    arguments: [dot.replica.rawValue])
+                    sql: """
+                        INSERT INTO _sync_clashed_replicas (replica, counter) VALUES (?1, ?2)
+                        ON CONFLICT (replica) DO UPDATE SET counter = min(coalesce(counter, ?2), ?2)
+                        """,
+                    arguments: [dot.replica.rawValue, dot.counter])
             }
             /// Merges one record: blind insert when new, else load, check, merge and save.
             func mergeOne(_ index: Int, _ keyed: KeyedRecord, _ table: CollectionTable) throws {
@@ -86,12 +99,18 @@ extension SyncStore {
                     let unseen = try SyncStore.unseenWrite(in: record, from: clashed, storage: storage, table: table)
                 {
                     if unseen.replica == lineage?.replica {
-                        throw SyncStore.divergedError(unseen.replica, clashing: unseen)
+                        // Its copies parted at the first write caught clashing, if not before.
+                        let first = try Int64.fetchOne(
+                            db, sql: "SELECT counter FROM _sync_clashed_replicas WHERE replica = ?",
+                            arguments: [unseen.replica.rawValue])
+                        let clashing = Dot(
+                            replica: unseen.replica, counter: min(first ?? unseen.counter, unseen.counter))
+                        throw SyncStore.divergedError(unseen.replica, clashing: clashing)
                     }
                     summary.clashes.append((index, SyncStore.clashedReplicaError(record, unseen.replica)))
                     return
                 }
-                if let (clash, dot) = try registerDots(of: record, in: storage) {
+                if let (clash, dot) = try registerDots(of: record, in: storage, meta: meta, lineage: lineage) {
                     try markClashed(clash, dot)
                     summary.clashes.append((index, clash))
                     return
@@ -113,14 +132,21 @@ extension SyncStore {
                 let held =
                     renamings.isEmpty
                     ? stored.state : SyncStore.adopting(renamings, in: stored.state, evidence: [record.state])
-                let clashes = held.clashingDots(with: record.state)
+                var clashes = held.clashingDots(with: record.state)
+                if clashes.isEmpty, let lineage,
+                    let dot = try SyncStore.unseenCover(in: record.state, stored: held, lineage, former: formerIDs, db)
+                {
+                    clashes = [dot]
+                }
                 guard clashes.isEmpty else {
                     let error = SyncStore.clashError(record, clashes[0])
                     try markClashed(error, clashes[0])
                     summary.clashes.append((index, error))
                     return
                 }
-                var merged = held.merged(with: record.state)
+                var merged =
+                    clashRefused.contains("\(record.collection)/\(record.key)")
+                    ? held.merged(keepingAllOf: record.state) : held.merged(with: record.state)
                 if options.defects.contains(.keepOnlyWinner) { merged = merged.keepingOnlyWinners() }
                 if merged == stored.state {
                     summary.unchanged += 1
@@ -215,13 +241,18 @@ extension SyncStore {
         }
     }
 
-    /// With a dot registry, records each new dot's record and reports a dot already
+    /// With a dot registry, records each new dot's record (and, for a write its author sends
+    /// for the first time, the sequence number it arrives after) and reports a dot already
     /// registered to another record: the same write id used twice.
-    private func registerDots(of record: KeyedRecord, in storage: RecordStorage) throws -> (StoreError, Dot)? {
+    private func registerDots(
+        of record: KeyedRecord, in storage: RecordStorage, meta: StoreMeta, lineage: LineageClaim?
+    ) throws -> (StoreError, Dot)? {
         guard registersDots else { return nil }
         let insert = try storage.db.cachedStatement(
-            sql: "INSERT INTO _sync_dots (replica, counter, collection, key) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
-        )
+            sql: """
+                INSERT INTO _sync_dots (replica, counter, collection, key, fresh_after) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING
+                """)
         let select = try storage.db.cachedStatement(
             sql: "SELECT collection, key FROM _sync_dots WHERE replica = ? AND counter = ?")
         var seen = Set<Dot>()
@@ -232,6 +263,11 @@ extension SyncStore {
                 insert.bind(value.dot.counter, at: 2)
                 insert.bind(record.collection, at: 3)
                 insert.bind(record.key, at: 4)
+                if lineage?.arrivesFresh(value.dot) == true {
+                    insert.bind(meta.seq, at: 5)
+                } else {
+                    insert.bindNull(at: 5)
+                }
                 try insert.run()
                 if insert.changedRowCount == 1 { continue }
                 select.resetBindings()
@@ -242,6 +278,22 @@ extension SyncStore {
                     return (SyncStore.clashError(record, value.dot), value.dot)
                 }
             }
+        }
+        return nil
+    }
+
+    /// A write of another's that `record` counts as seen without holding it, though it
+    /// arrived fresh after where the pusher had pulled: what the pusher saw under that dot
+    /// was a copy's write.
+    private static func unseenCover(
+        in record: RecordState, stored: RecordState, _ lineage: LineageClaim, former: Set<ReplicaID>, _ db: Database
+    ) throws -> Dot? {
+        guard let seenThrough = lineage.seenThrough else { return nil }
+        for dot in lineage.writtenOver(in: record, stored: stored, former: former) {
+            let arrived = try Int64.fetchOne(
+                db, sql: "SELECT fresh_after FROM _sync_dots WHERE replica = ? AND counter = ?",
+                arguments: [dot.replica.rawValue, dot.counter])
+            if let arrived, arrived >= seenThrough { return dot }
         }
         return nil
     }

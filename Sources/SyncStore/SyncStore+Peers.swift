@@ -6,14 +6,15 @@ extension SyncStore {
     /// Binds `replica` to `owner` (who first synced with it) unless it is bound already, and
     /// returns the owner it is bound to.
     public func bindOwner(of replica: ReplicaID, to owner: String) throws(StoreError) -> String {
-        try transaction { db in
-            try db.execute(
-                sql: "INSERT INTO _sync_replica_owners (replica, owner) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                arguments: [replica.rawValue, owner])
-            return try String.fetchOne(
-                db, sql: "SELECT owner FROM _sync_replica_owners WHERE replica = ?", arguments: [replica.rawValue])
-                ?? owner
-        }
+        try transaction { db in try SyncStore.bindOwner(of: replica, to: owner, db) }
+    }
+
+    private static func bindOwner(of replica: ReplicaID, to owner: String, _ db: Database) throws -> String {
+        try db.execute(
+            sql: "INSERT INTO _sync_replica_owners (replica, owner) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            arguments: [replica.rawValue, owner])
+        return try String.fetchOne(
+            db, sql: "SELECT owner FROM _sync_replica_owners WHERE replica = ?", arguments: [replica.rawValue]) ?? owner
     }
 
     /// Who `replica` is bound to, if anyone.
@@ -58,6 +59,47 @@ extension SyncStore {
         }
     }
 
+    /// How far into this store's history a reader whose cursor stands at `seq` of `epoch`
+    /// can have read, at most: as `resumePoint`, except that a cursor from an epoch this
+    /// store never had (lost with a restore) read what came before the newest epoch began.
+    public func seenPoint(epoch: String, seq: Int64) throws(StoreError) -> Int64 {
+        try perform { try writer.read { db in try SyncStore.seenPoint(epoch: epoch, seq: seq, db) } }
+    }
+
+    /// A client's hello, in one transaction: binds `replica` to `owner` as `bindOwner` does
+    /// and, when it is bound to `owner`, notes that its cursor stood at `cursor` (epoch and
+    /// seq; nil: it never pulled). Returns the owner and how far into this store's history the
+    /// client can have read: the most noted for it, so a cursor a restore sent back to an
+    /// earlier point does not forget what the device had read before.
+    public func greet(_ replica: ReplicaID, owner: String, cursor: (epoch: String, seq: Int64)?) throws(StoreError)
+        -> (owner: String, seen: Int64)
+    {
+        try transaction { db in
+            let bound = try SyncStore.bindOwner(of: replica, to: owner, db)
+            guard bound == owner else { return (bound, 0) }
+            let point = try cursor.map { try SyncStore.seenPoint(epoch: $0.epoch, seq: $0.seq, db) } ?? 0
+            try db.execute(
+                sql: """
+                    INSERT INTO _sync_seen (replica, seq) VALUES (?1, ?2)
+                    ON CONFLICT (replica) DO UPDATE SET seq = max(seq, ?2)
+                    """,
+                arguments: [replica.rawValue, point])
+            let seen = try Int64.fetchOne(
+                db, sql: "SELECT seq FROM _sync_seen WHERE replica = ?", arguments: [replica.rawValue])
+            return (bound, seen ?? point)
+        }
+    }
+
+    private static func seenPoint(epoch: String, seq: Int64, _ db: Database) throws -> Int64 {
+        let epochs = try Row.fetchAll(db, sql: "SELECT epoch, start_seq FROM _sync_epochs ORDER BY start_seq, rowid")
+        let latest = try Int64.fetchOne(db, sql: "SELECT seq FROM _sync_meta") ?? 0
+        guard let index = epochs.firstIndex(where: { $0["epoch"] == epoch }) else {
+            return epochs.last?["start_seq"] ?? latest
+        }
+        let end: Int64 = index + 1 < epochs.count ? epochs[index + 1]["start_seq"] : latest
+        return min(seq, end)
+    }
+
     /// A named text setting (a peer's address, the epoch of a pull cursor), nil when unset.
     public func setting(named name: String) throws(StoreError) -> String? {
         try perform {
@@ -95,6 +137,23 @@ extension SyncStore {
                     sql: "INSERT OR REPLACE INTO _sync_refusals (collection, key, code, message) VALUES (?, ?, ?, ?)",
                     arguments: [refusal.collection, refusal.key, refusal.code, refusal.message])
             }
+        }
+    }
+
+    /// Makes records local changes again (a new sequence number each) so they are pushed
+    /// again: ones the peer refused as a clash, which a renaming since may have settled.
+    public func requeue(_ records: [(collection: String, key: String)]) throws(StoreError) {
+        guard !records.isEmpty else { return }
+        let tables = try records.map { record throws(StoreError) in try table(record.collection) }
+        try transaction { db in
+            var meta = try StoreMeta.load(db, physicalClock: physicalClock)
+            let storage = RecordStorage(db)
+            for (record, table) in zip(records, tables) {
+                let stored = try storage.load(table, key: record.key)
+                guard stored.location != .absent else { continue }
+                try storage.save(table, key: record.key, state: stored.state, seq: meta.nextSeq(), replacing: stored)
+            }
+            try meta.save(db)
         }
     }
 

@@ -81,6 +81,19 @@ extension SyncStore {
         return state
     }
 
+    /// The ids `replica` wrote as before it moved its writes (its renamings' old ids, back
+    /// through every earlier move).
+    static func formerIDs(of replica: ReplicaID, in renamings: [ReplicaRenaming]) -> Set<ReplicaID> {
+        var former = Set<ReplicaID>()
+        var frontier: Set<ReplicaID> = [replica]
+        while !frontier.isEmpty {
+            frontier = Set(renamings.filter { frontier.contains($0.new) }.map(\.old)).subtracting(former)
+                .subtracting([replica])
+            former.formUnion(frontier)
+        }
+        return former
+    }
+
     /// Whether `record` holds a write a renaming moved, under either of its dots.
     static func holdsMovedWrite(_ record: KeyedRecord, of renamings: [ReplicaRenaming]) -> Bool {
         func moved(_ dot: Dot) -> Bool {

@@ -205,6 +205,27 @@ import Testing
         #expect(station.state.clashingDots(with: admin.state).isEmpty)
     }
 
+    /// A record whose context may count a copy's write as seen keeps every value the peer
+    /// holds: the plain join drops one the context covers, the keeping join does not.
+    @Test func keepingAllOfThePeersValuesDropsNone() {
+        var station = Writer("st")
+        station.put("meals_left", .integer(9))
+        // The admin saw a copy's write under st:1 and wrote over it.
+        var copy = Writer("st", millis: 2_000_000)
+        copy.put("meals_left", .integer(5))
+        var admin = Writer("admin")
+        admin.receive(copy.state)
+        admin.put("meals_left", .integer(40))
+        #expect(
+            admin.state.merged(with: station.state).register(of: "meals_left")?.values.map(\.value) == [.integer(40)])
+        let kept = admin.state.merged(keepingAllOf: station.state)
+        #expect(Set(kept.register(of: "meals_left")?.values.map(\.value) ?? []) == [.integer(9), .integer(40)])
+        #expect(kept.register(of: RecordState.deletedField)?.count == 2)
+        #expect(kept.context == admin.state.context.merging(station.state.context))
+        // Keeping changes nothing where the plain join drops nothing.
+        #expect(station.state.merged(keepingAllOf: admin.state) == station.state.merged(with: admin.state))
+    }
+
     @Test func validatingRefusesValuesOutsideTheContext() {
         let dot = Dot(replica: ReplicaID(unchecked: "r"), counter: 2)
         let register = MultiValueRegister(RegisterValue(value: .integer(1), dot: dot, timestamp: .zero))

@@ -139,8 +139,14 @@ import Testing
                 id: .integer(1), protocolVersion: 2, replica: ReplicaID(unchecked: "phone"), token: "tok",
                 cursor: nil, lineage: tips))
         #expect(try Self.decodeClient(String(decoding: hello.line(), as: UTF8.self)) == hello)
-        let push = ClientMessage.push(id: .integer(2), records: Self.randomRecords(seed: 3), lineage: tips.reversed())
+        let push = ClientMessage.push(
+            id: .integer(2), records: Self.randomRecords(seed: 3), lineage: tips.reversed(),
+            pulled: StreamCursor(epoch: "e1", seq: 42))
         #expect(try Self.decodeClient(String(decoding: push.line(), as: UTF8.self)) == push)
+        let badPulled = #expect(throws: ProtocolError.self) {
+            try Self.decodeClient(#"{"type":"push","id":4,"records":[],"pulled":{"epoch":"e1","seq":-1}}"#)
+        }
+        #expect(badPulled?.code == .invalidValue)
         // The daemon's fast record path still reads a push that carries lineage.
         let pushLine = Array(push.line().dropLast())
         let raw = try pushLine.withUnsafeBytes { buffer in try JSONParser.parseMessage(buffer) }

@@ -313,6 +313,64 @@ import YongaiDomain
         }
     }
 
+    /// The double fault the other way round: the original's write, never sent before, lands
+    /// first under the dot a copy used; then an admin who pulled the copy's write before the
+    /// restore and wrote over it passes its record along. The admin cannot have seen the
+    /// original's write (it arrived after where the admin had pulled): its record is refused
+    /// as a clash instead of writing over it. The original moves from that write on, the
+    /// copy moves too, and every write stands.
+    @Test func anOverwriteOfACopysWriteDoesNotCoverTheOriginalsLaterWrite() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 2)
+        let backup = try network.backupDaemon()
+        let original = network.store("station-1")
+        let admin = network.store("admin")
+        let replica = original.replicaID
+        let counterAtCopy = try original.counter()
+        let cloneClock = ManualClock(millis: 1_764_000_000_000 + 3_600_000 + 60_000)
+        let clone = try original.copy(clock: cloneClock)
+        network.devices["clone"] = .init(store: clone, token: "station:st-1", clock: cloneClock)
+        try clone.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(5)]) }
+        try network.sync("clone")
+        try network.sync("admin")
+        try admin.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(40)]) }
+        try network.restoreDaemon(from: backup)
+        try original.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(9)]) }
+        #expect(try original.counter() == clone.counter())
+        try network.sync("station-1")
+        guard case .caughtUp(let report) = try network.sync("admin") else {
+            Issue.record("the admin's sync did not finish")
+            return
+        }
+        #expect(report.refused == 1)
+        #expect(try admin.refusals().map(\.code) == ["replica_clash"])
+        let daemon = network.daemonStore
+        #expect(
+            try daemon.record("stations", key: "st-1")?.register(of: "meals_left")?.values.map(\.value) == [.integer(9)]
+        )
+        // The original's next push meets the clash and moves from the clashing write on.
+        try original.write { try $0.put("stations", key: "st-1", ["free_chargers": .integer(3)]) }
+        do {
+            _ = try network.sync("station-1")
+            Issue.record("the original pushed on under a replica id caught clashing")
+        } catch let error as SessionError {
+            #expect(error.code == "replica_diverged")
+            #expect(error.renaming?.after == counterAtCopy)
+        }
+        #expect(throws: SessionError.self) { try network.sync("clone") }
+        #expect(original.replicaID != replica && clone.replicaID != replica)
+        try network.syncAll(rounds: 3)
+        let meals = try #require(try daemon.record("stations", key: "st-1")?.register(of: "meals_left"))
+        #expect(Set(meals.values.map(\.value)).isSuperset(of: [.integer(9), .integer(40)]))
+        for name in ["station-1", "clone", "admin"] {
+            #expect(
+                try network.store(name).record("stations", key: "st-1") == daemon.record("stations", key: "st-1"),
+                "\(name)")
+            let refusals = try network.store(name).refusals()
+            #expect(refusals.isEmpty, "\(name) \(refusals)")
+        }
+    }
+
     /// The other double fault: an admin pulled a copy's check-in, the daemon was restored to
     /// before it, and the original's own write took the dot. The copy moves its writes; the
     /// admin, told of the renaming, moves its copy of the check-in too: one value, one dot,
