@@ -162,6 +162,7 @@ public final class DaemonSession {
         guard hello.replica != store.replicaID else {
             throw ProtocolError(.replicaClash, "the client uses the daemon's own replica id \(hello.replica)")
         }
+        try learnRenamings(hello.renamings ?? [], by: principal)
         let (owner, seen) = try store.greet(
             hello.replica, owner: principal.binding, cursor: hello.cursor.map { ($0.epoch, $0.seq) })
         guard owner == principal.binding else {
@@ -173,7 +174,6 @@ public final class DaemonSession {
         // A daemon that no longer reaches where it acknowledged the client's last push was
         // restored from an older copy: the client must push everything again.
         let repush = try hello.pushed.map { try store.resumePoint(epoch: $0.epoch, seq: $0.seq) < $0.seq } ?? false
-        try learnRenamings(hello.renamings ?? [], by: principal)
         let renamingCount = try store.renamingCount()
         let reader = ScopedReader(
             store: store, principal: principal, policy: policy,

@@ -76,12 +76,13 @@ extension SyncStore {
 
     /// `replica`'s newest lineage entry held, with its position (nil: none).
     private static func newestLineage(of replica: ReplicaID, _ db: Database) throws -> (
-        position: Int64, token: String
+        position: Int64, token: String, counter: Int64
     )? {
         try Row.fetchOne(
-            db, sql: "SELECT position, token FROM _sync_lineages WHERE replica = ? ORDER BY position DESC LIMIT 1",
+            db,
+            sql: "SELECT position, token, counter FROM _sync_lineages WHERE replica = ? ORDER BY position DESC LIMIT 1",
             arguments: [replica.rawValue]
-        ).map { ($0["position"], $0["token"]) }
+        ).map { ($0["position"], $0["token"], $0["counter"]) }
     }
 
     static func lineage(of replica: ReplicaID, _ db: Database) throws -> [LineageEntry] {
@@ -102,7 +103,9 @@ extension SyncStore {
         guard !claim.entries.isEmpty else { return }
         let held = Set(try lineage(of: claim.replica, db).map(\.token))
         var position = newest?.position ?? 0
-        for entry in claim.entries where !held.contains(entry.token) {
+        // Entries before the newest held are history (a push sending its whole log again
+        // after a restore, say): appended, they would pass for newer than it.
+        for entry in claim.entries where !held.contains(entry.token) && entry.counter > (newest?.counter ?? 0) {
             position += 1
             try db.execute(
                 sql: "INSERT INTO _sync_lineages (replica, position, token, counter) VALUES (?, ?, ?, ?)",

@@ -69,8 +69,9 @@ extension SyncStore {
     /// A client's hello, in one transaction: binds `replica` to `owner` as `bindOwner` does
     /// and, when it is bound to `owner`, notes that its cursor stood at `cursor` (epoch and
     /// seq; nil: it never pulled). Returns the owner and how far into this store's history the
-    /// client can have read: the most noted for it, so a cursor a restore sent back to an
-    /// earlier point does not forget what the device had read before.
+    /// client can have read: the most noted for it or for the ids it wrote as before it moved
+    /// (known renamings), so a cursor a restore sent back to an earlier point does not forget
+    /// what the device had read before.
     public func greet(_ replica: ReplicaID, owner: String, cursor: (epoch: String, seq: Int64)?) throws(StoreError)
         -> (owner: String, seen: Int64)
     {
@@ -84,8 +85,14 @@ extension SyncStore {
                     ON CONFLICT (replica) DO UPDATE SET seq = max(seq, ?2)
                     """,
                 arguments: [replica.rawValue, point])
+            let former = SyncStore.formerIDs(
+                of: replica, in: try SyncStore.renamings(ownOnly: false, limit: Int.max, db))
+            let ids = [replica.rawValue] + former.map(\.rawValue)
             let seen = try Int64.fetchOne(
-                db, sql: "SELECT seq FROM _sync_seen WHERE replica = ?", arguments: [replica.rawValue])
+                db,
+                sql:
+                    "SELECT max(seq) FROM _sync_seen WHERE replica IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                arguments: StatementArguments(ids))
             return (bound, seen ?? point)
         }
     }

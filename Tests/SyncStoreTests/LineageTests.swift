@@ -71,6 +71,13 @@ import YongaiDomain
         let older = Array(held.dropLast(32))
         #expect(zip(older, older.dropFirst()).allSatisfy { $1.counter - $0.counter == 32 })
         #expect(older.first.map { $0.counter > 2_000 - 1_024 && $0.counter <= 1_010 } == true)
+        // A push sending its whole log again (after a restore) adds only what is newer than
+        // the newest held: the window's forgotten old entries do not come back as the newest.
+        try daemon.store.merge([], lineage: LineageClaim(replica: replica, expected: "t2000", entries: first + many))
+        #expect(try daemon.store.lineage(of: replica) == held)
+        let after = many + [LineageEntry(token: "t2001", counter: 2_001)]
+        try daemon.store.merge([], lineage: LineageClaim(replica: replica, expected: "t2000", entries: after))
+        #expect(try daemon.store.lineage(of: replica).last?.token == "t2001")
     }
 
     @Test func rekeyingMovesOnlyTheWritesAfterTheCounter() throws {
