@@ -77,11 +77,15 @@ extension RecordState {
     public func clashingDots(with other: RecordState) -> [Dot] {
         var clashes: [Dot] = []
         for field in fields {
+            let theirs = other.register(of: field.name)
             for mine in field.register {
-                let clash = other.fields.contains { theirs in
-                    theirs.register.values.contains {
-                        $0.dot == mine.dot
-                            && ($0.timestamp != mine.timestamp || theirs.name == field.name && $0.value != mine.value)
+                let clash: Bool
+                if let match = theirs?.values.first(where: { $0.dot == mine.dot }) {
+                    clash = match.clashes(with: mine)
+                } else {
+                    // Not in this field there: the same write in another field has the same timestamp.
+                    clash = other.fields.contains { theirs in
+                        theirs.register.values.contains { $0.dot == mine.dot && $0.timestamp != mine.timestamp }
                     }
                 }
                 if clash, !clashes.contains(mine.dot) { clashes.append(mine.dot) }
