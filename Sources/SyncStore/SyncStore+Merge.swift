@@ -110,7 +110,10 @@ extension SyncStore {
                     summary.clashes.append((index, SyncStore.clashedReplicaError(record, unseen.replica)))
                     return
                 }
-                if let (clash, dot) = try registerDots(of: record, in: storage, meta: meta, lineage: lineage) {
+                var arrivedFresh: [Dot] = []
+                if let (clash, dot) = try registerDots(
+                    of: record, in: storage, meta: meta, lineage: lineage, fresh: &arrivedFresh)
+                {
                     try markClashed(clash, dot)
                     summary.clashes.append((index, clash))
                     return
@@ -127,6 +130,11 @@ extension SyncStore {
                 }
                 let stored = try loaded ?? storage.load(table, key: record.key)
                 if let lineage, let covered = lineage.coveredFreshWrite(in: record.state, stored: stored.state) {
+                    throw SyncStore.divergedError(lineage.replica, clashing: covered)
+                }
+                // A write arriving for the first time that the record already counts as seen:
+                // the context came from a copy's later write there.
+                if let lineage, let covered = SyncStore.coveredArrival(arrivedFresh, stored: stored.state) {
                     throw SyncStore.divergedError(lineage.replica, clashing: covered)
                 }
                 let held =
@@ -245,7 +253,8 @@ extension SyncStore {
     /// for the first time, the sequence number it arrives after) and reports a dot already
     /// registered to another record: the same write id used twice.
     private func registerDots(
-        of record: KeyedRecord, in storage: RecordStorage, meta: StoreMeta, lineage: LineageClaim?
+        of record: KeyedRecord, in storage: RecordStorage, meta: StoreMeta, lineage: LineageClaim?,
+        fresh: inout [Dot]
     ) throws -> (StoreError, Dot)? {
         guard registersDots else { return nil }
         let insert = try storage.db.cachedStatement(
@@ -269,7 +278,10 @@ extension SyncStore {
                     insert.bindNull(at: 5)
                 }
                 try insert.run()
-                if insert.changedRowCount == 1 { continue }
+                if insert.changedRowCount == 1 {
+                    if lineage?.arrivesFresh(value.dot) == true { fresh.append(value.dot) }
+                    continue
+                }
                 select.resetBindings()
                 select.bind(value.dot.replica.rawValue, at: 1)
                 select.bind(value.dot.counter, at: 2)
@@ -280,6 +292,14 @@ extension SyncStore {
             }
         }
         return nil
+    }
+
+    /// One of the pusher's writes arriving for the first time that `stored` counts as seen
+    /// without holding it.
+    private static func coveredArrival(_ arrived: [Dot], stored: RecordState) -> Dot? {
+        guard !arrived.isEmpty else { return nil }
+        let held = Set(stored.fields.flatMap { $0.register.values.map(\.dot) })
+        return arrived.first { stored.context.covers($0) && !held.contains($0) }
     }
 
     /// A write of another's that `record` counts as seen without holding it, though it

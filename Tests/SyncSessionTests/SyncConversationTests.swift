@@ -248,6 +248,46 @@ import YongaiDomain
         }
     }
 
+    /// As above, with the original's write going up in a later batch than its newer writes'
+    /// lineage entries: a write the daemon meets for the first time, after the newest counter
+    /// the device had sent before the connection, is still one nobody can have seen.
+    @Test func aCopysSeenWriteIsNotTakenForTheOriginalsInALaterBatch() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 2)
+        let backup = try network.backupDaemon()
+        let original = network.store("station-1")
+        let replica = original.replicaID
+        let counterAtCopy = try original.counter()
+        let clone = try original.copy(clock: ManualClock())
+        network.devices["clone"] = .init(store: clone, token: "station:st-1", clock: ManualClock())
+        try clone.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(5)]) }
+        try network.sync("clone")
+        try network.sync("admin")
+        try network.store("admin").write { try $0.put("stations", key: "st-1", ["meals_left": .integer(40)]) }
+        try network.restoreDaemon(from: backup)
+        try network.sync("admin")
+        // The original's write under the copy's dot, three check-ins, then the station again:
+        // the check-ins' batch carries every lineage entry before the station goes up.
+        try original.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(9)]) }
+        for index in 1...3 {
+            try original.write {
+                try $0.put("checkins", key: "c-late-\(index)", Samples.checkin(rider: "r-7", station: "st-1"))
+            }
+        }
+        try original.write { try $0.put("stations", key: "st-1", ["free_chargers": .integer(2)]) }
+        do {
+            _ = try network.sync("station-1")
+            Issue.record("the original's write went up under a dot the daemon counts as seen")
+        } catch let error as SessionError {
+            #expect(error.code == "replica_diverged")
+            #expect(error.renaming?.after == counterAtCopy)
+        }
+        #expect(original.replicaID != replica)
+        try network.sync("station-1")
+        let meals = try #require(try network.daemonStore.record("stations", key: "st-1")?.register(of: "meals_left"))
+        #expect(Set(meals.values.map(\.value)) == [.integer(40), .integer(9)])
+    }
+
     /// The double fault with the original's push split in batches: an admin wrote beside a
     /// copy's status write and passed it along after a restore; the original's own write under that dot (another
     /// field, another moment) goes up after newer writes of its have landed. The daemon names
