@@ -5,10 +5,6 @@ import SyncCore
 extension SyncStore {
     /// Binds `replica` to `owner` (who first synced with it) unless it is bound already, and
     /// returns the owner it is bound to.
-    public func bindOwner(of replica: ReplicaID, to owner: String) throws(StoreError) -> String {
-        try transaction { db in try SyncStore.bindOwner(of: replica, to: owner, db) }
-    }
-
     private static func bindOwner(of replica: ReplicaID, to owner: String, _ db: Database) throws -> String {
         try db.execute(
             sql: "INSERT INTO _sync_replica_owners (replica, owner) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -66,8 +62,8 @@ extension SyncStore {
         try perform { try writer.read { db in try SyncStore.seenPoint(epoch: epoch, seq: seq, db) } }
     }
 
-    /// A client's hello, in one transaction: binds `replica` to `owner` as `bindOwner` does
-    /// and, when it is bound to `owner`, notes that its cursor stood at `cursor` (epoch and
+    /// A client's hello, in one transaction: binds `replica` to `owner` (who first synced
+    /// with it) unless it is bound already and, when it is bound to `owner`, notes that its cursor stood at `cursor` (epoch and
     /// seq; nil: it never pulled). Returns the owner and how far into this store's history the
     /// client can have read: the most noted for it or for the ids it wrote as before it moved
     /// (known renamings), so a cursor a restore sent back to an earlier point does not forget

@@ -43,6 +43,18 @@ final class Network {
 
     func store(_ name: String) -> SyncStore { devices[name]!.store }
 
+    /// A copy of device `name`'s store (a cloned disk image: the same replica id) that syncs
+    /// as device `copyName` with the same token.
+    @discardableResult
+    func addCopy(of name: String, as copyName: String = "clone", clock: ManualClock = ManualClock()) throws
+        -> SyncStore
+    {
+        let source = devices[name]!
+        let copy = try source.store.copy(clock: clock)
+        devices[copyName] = Device(store: copy, token: source.token, clock: clock)
+        return copy
+    }
+
     func daemonSession(maximumLine: Int = ProtocolLimits.defaultMaximumLine) -> DaemonSession {
         DaemonSession(
             store: daemonStore, policy: YongaiAccessPolicy(), authenticator: PlainTokens(),

@@ -132,6 +132,18 @@ import YongaiDomain
         #expect(try network.store("rider").count("SELECT COUNT(*) FROM checkins WHERE id = 'c-forged'") == 1)
     }
 
+    /// Station 1's meals (9), three check-ins `<keys>-1...3`, then its free chargers (2): the
+    /// station record goes up after the check-ins' batch, which carries every lineage entry.
+    static func writeStationAroundCheckins(_ store: SyncStore, keys: String) throws {
+        try store.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(9)]) }
+        for index in 1...3 {
+            try store.write {
+                try $0.put("checkins", key: "\(keys)-\(index)", Samples.checkin(rider: "r-7", station: "st-1"))
+            }
+        }
+        try store.write { try $0.put("stations", key: "st-1", ["free_chargers": .integer(2)]) }
+    }
+
     @Test func aRestoredDaemonGetsEveryWriteBackAndClientsPullAgain() throws {
         let network = try Self.offlineScenario()
         try network.syncAll(rounds: 2)
@@ -167,8 +179,7 @@ import YongaiDomain
         }
         let counterAtCopy = try original.counter()
         // A clone that escaped detection (a copied disk image): the same replica id.
-        let clone = try original.copy(clock: ManualClock())
-        network.devices["clone"] = .init(store: clone, token: "rider:r-7", clock: ManualClock())
+        let clone = try network.addCopy(of: "rider")
         try original.write {
             try $0.put("checkins", key: "c-from-original", Samples.checkin(rider: "r-7", station: "st-1"))
         }
@@ -219,8 +230,7 @@ import YongaiDomain
         let backup = try network.backupDaemon()
         let original = network.store("station-1")
         let replica = original.replicaID
-        let clone = try original.copy(clock: ManualClock())
-        network.devices["clone"] = .init(store: clone, token: "station:st-1", clock: ManualClock())
+        let clone = try network.addCopy(of: "station-1")
         try clone.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(5)]) }
         try network.sync("clone")
         try network.sync("admin")
@@ -258,23 +268,15 @@ import YongaiDomain
         let original = network.store("station-1")
         let replica = original.replicaID
         let counterAtCopy = try original.counter()
-        let clone = try original.copy(clock: ManualClock())
-        network.devices["clone"] = .init(store: clone, token: "station:st-1", clock: ManualClock())
+        let clone = try network.addCopy(of: "station-1")
         try clone.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(5)]) }
         try network.sync("clone")
         try network.sync("admin")
         try network.store("admin").write { try $0.put("stations", key: "st-1", ["meals_left": .integer(40)]) }
         try network.restoreDaemon(from: backup)
         try network.sync("admin")
-        // The original's write under the copy's dot, three check-ins, then the station again:
-        // the check-ins' batch carries every lineage entry before the station goes up.
-        try original.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(9)]) }
-        for index in 1...3 {
-            try original.write {
-                try $0.put("checkins", key: "c-late-\(index)", Samples.checkin(rider: "r-7", station: "st-1"))
-            }
-        }
-        try original.write { try $0.put("stations", key: "st-1", ["free_chargers": .integer(2)]) }
+        // The original's write under the copy's dot goes up after the check-ins' batch.
+        try Self.writeStationAroundCheckins(original, keys: "c-late")
         do {
             _ = try network.sync("station-1")
             Issue.record("the original's write went up under a dot the daemon counts as seen")
@@ -300,9 +302,8 @@ import YongaiDomain
         let original = network.store("station-1")
         let replica = original.replicaID
         let counterAtCopy = try original.counter()
-        let cloneClock = ManualClock(millis: 1_764_000_000_000 + 3_600_000 + 60_000)
-        let clone = try original.copy(clock: cloneClock)
-        network.devices["clone"] = .init(store: clone, token: "station:st-1", clock: cloneClock)
+        // A minute past the original's clock: the copy's writes have other timestamps.
+        let clone = try network.addCopy(of: "station-1", clock: ManualClock(millis: 1_764_000_000_000 + 3_660_000))
         try clone.write { try $0.put("stations", key: "st-1", ["status": .text("closed")]) }
         try network.sync("clone")
         try network.sync("admin")
@@ -310,15 +311,8 @@ import YongaiDomain
         try network.restoreDaemon(from: backup)
         try network.sync("admin")
         #expect(try network.daemonStore.record("stations", key: "st-1")?.context[replica] == clone.counter())
-        // The original: a write under the copy's dot, three check-ins, then the station again,
-        // so the station record goes up last, after the check-ins' batch landed.
-        try original.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(9)]) }
-        for index in 1...3 {
-            try original.write {
-                try $0.put("checkins", key: "c-after-\(index)", Samples.checkin(rider: "r-7", station: "st-1"))
-            }
-        }
-        try original.write { try $0.put("stations", key: "st-1", ["free_chargers": .integer(2)]) }
+        // The original's write under the copy's dot goes up after the check-ins' batch landed.
+        try Self.writeStationAroundCheckins(original, keys: "c-after")
         do {
             _ = try network.sync("station-1")
             Issue.record("the original's write went up under a dot the copy used")
@@ -367,9 +361,8 @@ import YongaiDomain
         let admin = network.store("admin")
         let replica = original.replicaID
         let counterAtCopy = try original.counter()
-        let cloneClock = ManualClock(millis: 1_764_000_000_000 + 3_600_000 + 60_000)
-        let clone = try original.copy(clock: cloneClock)
-        network.devices["clone"] = .init(store: clone, token: "station:st-1", clock: cloneClock)
+        // A minute past the original's clock: the copy's writes have other timestamps.
+        let clone = try network.addCopy(of: "station-1", clock: ManualClock(millis: 1_764_000_000_000 + 3_660_000))
         try clone.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(5)]) }
         try network.sync("clone")
         try network.sync("admin")
@@ -420,8 +413,7 @@ import YongaiDomain
         try network.syncAll(rounds: 2)
         let backup = try network.backupDaemon()
         let original = network.store("rider")
-        let clone = try original.copy(clock: ManualClock())
-        network.devices["clone"] = .init(store: clone, token: "rider:r-7", clock: ManualClock())
+        let clone = try network.addCopy(of: "rider")
         try clone.write { try $0.put("checkins", key: "c-clone", Samples.checkin(rider: "r-7", station: "st-1")) }
         try network.sync("clone")
         try network.sync("admin")

@@ -32,9 +32,32 @@ import YongaiDomain
         let daemon = try StoreFixture()
         let replica = ReplicaID(unchecked: "phone-1")
         #expect(try daemon.store.owner(of: replica) == nil)
-        #expect(try daemon.store.bindOwner(of: replica, to: "rider:r-1") == "rider:r-1")
-        #expect(try daemon.store.bindOwner(of: replica, to: "rider:r-2") == "rider:r-1")
+        #expect(try daemon.store.greet(replica, owner: "rider:r-1", cursor: nil).owner == "rider:r-1")
+        #expect(try daemon.store.greet(replica, owner: "rider:r-2", cursor: nil).owner == "rider:r-1")
         #expect(try daemon.store.owner(of: replica) == "rider:r-1")
+    }
+
+    /// How far a replica can have read survives a restore's cursor reset and follows it to
+    /// the id it moves to.
+    @Test func whatAReplicaCanHaveReadIsKeptAcrossResetsAndRenamings() throws {
+        let daemon = try StoreFixture()
+        let epoch = try daemon.store.startEpoch()
+        for index in 1...5 {
+            try daemon.store.write { try $0.put("checkins", key: "c-\(index)", Samples.checkin()) }
+        }
+        let replica = ReplicaID(unchecked: "phone-1")
+        #expect(try daemon.store.greet(replica, owner: "rider:r-1", cursor: (epoch, 4)).seen == 4)
+        // A cursor of an epoch the store never had (lost with a restore) read what came
+        // before the newest epoch began; a later hello with a reset cursor keeps the most.
+        let next = try daemon.store.startEpoch()
+        #expect(try daemon.store.greet(replica, owner: "rider:r-1", cursor: ("lost", 99)).seen == 5)
+        #expect(try daemon.store.greet(replica, owner: "rider:r-1", cursor: (next, 0)).seen == 5)
+        // Another principal's hello notes nothing.
+        #expect(try daemon.store.greet(replica, owner: "rider:r-2", cursor: (next, 5)).seen == 0)
+        // The id it moves to reads on from there.
+        let moved = ReplicaID(unchecked: "phone-1b")
+        try daemon.store.learn([ReplicaRenaming(old: replica, new: moved, after: 3)])
+        #expect(try daemon.store.greet(moved, owner: "rider:r-1", cursor: (next, 0)).seen == 5)
     }
 
     @Test func resumePointsFollowEpochs() throws {
