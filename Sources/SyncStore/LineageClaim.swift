@@ -66,12 +66,16 @@ public struct LineageClaim: Sendable, Hashable {
     }
 
     /// A write in `incoming` by this replica, never sent before, that `stored` covers
-    /// without holding it.
-    func coveredFreshWrite(in incoming: RecordState, stored: RecordState) -> Dot? {
-        guard let freshAfter, stored.context[replica] > freshAfter else { return nil }
+    /// without holding it: one after `freshAfter`, or one of `arrived` (writes after
+    /// `sentBeforeConnection` the daemon's registry met for the first time, whatever batch
+    /// of the connection they came in).
+    func coveredFreshWrite(in incoming: RecordState, stored: RecordState, arrived: [Dot] = []) -> Dot? {
+        let fresh = freshAfter ?? .max
+        guard stored.context[replica] > fresh || !arrived.isEmpty else { return nil }
         let held = Set(stored.fields.flatMap { $0.register.values.map(\.dot) })
         for field in incoming.fields {
-            for value in field.register.values where value.dot.replica == replica && value.dot.counter > freshAfter {
+            for value in field.register.values
+            where value.dot.replica == replica && (value.dot.counter > fresh || arrived.contains(value.dot)) {
                 if !held.contains(value.dot), stored.context.covers(value.dot) { return value.dot }
             }
         }

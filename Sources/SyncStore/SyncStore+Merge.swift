@@ -129,12 +129,10 @@ extension SyncStore {
                     return
                 }
                 let stored = try loaded ?? storage.load(table, key: record.key)
-                if let lineage, let covered = lineage.coveredFreshWrite(in: record.state, stored: stored.state) {
-                    throw SyncStore.divergedError(lineage.replica, clashing: covered)
-                }
-                // A write arriving for the first time that the record already counts as seen:
-                // the context came from a copy's later write there.
-                if let lineage, let covered = SyncStore.coveredArrival(arrivedFresh, stored: stored.state) {
+                if let lineage,
+                    let covered = lineage.coveredFreshWrite(
+                        in: record.state, stored: stored.state, arrived: arrivedFresh)
+                {
                     throw SyncStore.divergedError(lineage.replica, clashing: covered)
                 }
                 let held =
@@ -272,14 +270,11 @@ extension SyncStore {
                 insert.bind(value.dot.counter, at: 2)
                 insert.bind(record.collection, at: 3)
                 insert.bind(record.key, at: 4)
-                if lineage?.arrivesFresh(value.dot) == true {
-                    insert.bind(meta.seq, at: 5)
-                } else {
-                    insert.bindNull(at: 5)
-                }
+                let arrivesFresh = lineage?.arrivesFresh(value.dot) == true
+                if arrivesFresh { insert.bind(meta.seq, at: 5) } else { insert.bindNull(at: 5) }
                 try insert.run()
                 if insert.changedRowCount == 1 {
-                    if lineage?.arrivesFresh(value.dot) == true { fresh.append(value.dot) }
+                    if arrivesFresh { fresh.append(value.dot) }
                     continue
                 }
                 select.resetBindings()
@@ -292,14 +287,6 @@ extension SyncStore {
             }
         }
         return nil
-    }
-
-    /// One of the pusher's writes arriving for the first time that `stored` counts as seen
-    /// without holding it.
-    private static func coveredArrival(_ arrived: [Dot], stored: RecordState) -> Dot? {
-        guard !arrived.isEmpty else { return nil }
-        let held = Set(stored.fields.flatMap { $0.register.values.map(\.dot) })
-        return arrived.first { stored.context.covers($0) && !held.contains($0) }
     }
 
     /// A write of another's that `record` counts as seen without holding it, though it

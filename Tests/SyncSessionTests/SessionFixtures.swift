@@ -43,6 +43,22 @@ final class Network {
 
     func store(_ name: String) -> SyncStore { devices[name]!.store }
 
+    /// Where devices `names` differ from the daemon on `records` ("collection/key"), and the
+    /// refusals they keep flagged: empty when every one holds each record as the daemon does.
+    func disagreements(_ names: [String], on records: [String]) throws -> [String] {
+        var found: [String] = []
+        for name in names {
+            for path in records {
+                let parts = path.split(separator: "/").map(String.init)
+                if try store(name).record(parts[0], key: parts[1]) != daemonStore.record(parts[0], key: parts[1]) {
+                    found.append("\(name) holds \(path) otherwise")
+                }
+            }
+            found += try store(name).refusals().map { "\(name) flags \($0.collection)/\($0.key): \($0.code)" }
+        }
+        return found
+    }
+
     /// A copy of device `name`'s store (a cloned disk image: the same replica id) that syncs
     /// as device `copyName` with the same token.
     @discardableResult
