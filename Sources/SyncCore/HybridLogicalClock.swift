@@ -13,11 +13,13 @@ public struct HybridLogicalClock: Sendable {
         self.latest = latest
     }
 
-    /// The timestamp for a local event or a message send.
-    public mutating func now() -> HybridTimestamp {
+    /// The timestamp for a local event or a message send. When the wall clock has moved on,
+    /// the logical counter starts at `logicalStart` (at most 0x7FFF): two copies of one store
+    /// drawing it at random seldom stamp a write alike even in the same millisecond.
+    public mutating func now(logicalStart: Int64 = 0) -> HybridTimestamp {
         let physical = clampedPhysical()
         if physical > latest.wallMillis {
-            latest = HybridTimestamp(wallMillis: physical, logical: 0)
+            latest = HybridTimestamp(wallMillis: physical, logical: min(max(logicalStart, 0), 0x7FFF))
         } else {
             latest = latest.successor
         }
@@ -39,6 +41,14 @@ public struct HybridLogicalClock: Sendable {
             latest = HybridTimestamp(wallMillis: wall, logical: 0)
         }
         return latest
+    }
+
+    /// Moves the clock on by `ticks` logical ticks (carrying into the milliseconds): a store
+    /// opened from a copied file leaps at random before its first write, so the copies do not
+    /// tick in step when their wall clocks lag behind.
+    public mutating func leap(by ticks: Int64) {
+        let room = (HybridTimestamp.maximumWallMillis << 16 | HybridTimestamp.maximumLogical) - latest.rawValue
+        latest = HybridTimestamp(rawValue: latest.rawValue + min(max(ticks, 0), room))
     }
 
     /// Folds in a remote timestamp without issuing a new one (for catching up on stored state).

@@ -30,6 +30,10 @@ public enum ClientMessage: Sendable, Hashable {
         /// from a client that keeps none): a daemon whose newest entry for the replica is not
         /// among them refuses with `replica_diverged`: another device pushed under the same id.
         public let lineage: [LineageEntry]?
+        /// This replica's writes that the store holds and that have been in a push the
+        /// daemon acknowledged without refusing them (nil: not told). A pushed write not among
+        /// them may never have left the device.
+        public let sent: CounterRanges?
         /// The renamings this store made (`replica_diverged`), newest first, at most 64 (nil:
         /// none): the daemon passes them on, so devices that took in the moved writes before
         /// the move move them too.
@@ -37,7 +41,8 @@ public enum ClientMessage: Sendable, Hashable {
 
         public init(
             id: RequestID, protocolVersion: Int, replica: ReplicaID, token: String, cursor: StreamCursor?,
-            pushed: StreamCursor? = nil, lineage: [LineageEntry]? = nil, renamings: [ReplicaRenaming]? = nil
+            pushed: StreamCursor? = nil, lineage: [LineageEntry]? = nil, sent: CounterRanges? = nil,
+            renamings: [ReplicaRenaming]? = nil
         ) {
             self.id = id
             self.protocolVersion = protocolVersion
@@ -46,6 +51,7 @@ public enum ClientMessage: Sendable, Hashable {
             self.cursor = cursor
             self.pushed = pushed
             self.lineage = lineage
+            self.sent = sent
             self.renamings = renamings
         }
     }
@@ -72,6 +78,12 @@ public enum ClientMessage: Sendable, Hashable {
             if let cursor = hello.cursor { members.append(.init("cursor", cursor.json)) }
             if let pushed = hello.pushed { members.append(.init("pushed", pushed.json)) }
             if let lineage = hello.lineage { members.append(.init("lineage", LineageEntry.json(lineage))) }
+            if let sent = hello.sent {
+                members.append(
+                    .init(
+                        "sent",
+                        .array(sent.ranges.map { .array([.integer($0.lowerBound), .integer($0.upperBound)]) })))
+            }
             if let renamings = hello.renamings { members.append(.init("renamings", ReplicaRenaming.json(renamings))) }
             writer.write(.object(members))
         case .push(let id, let records, let lineage, let pulled):
@@ -135,6 +147,7 @@ public enum ClientMessage: Sendable, Hashable {
                     cursor: fields["cursor"] == nil ? nil : try fields.cursor("cursor"),
                     pushed: fields["pushed"] == nil ? nil : try fields.cursor("pushed"),
                     lineage: try fields.optionalLineage("lineage", maximum: ProtocolLimits.maximumLineage),
+                    sent: try fields.optionalCounterRanges("sent", maximum: CounterRanges.maximumRanges),
                     renamings: try fields.optionalRenamings("renamings", maximum: ProtocolLimits.maximumOwnRenamings)))
         case "push":
             let lineage = try fields.optionalLineage("lineage", maximum: ProtocolLimits.maximumLineageEntries)

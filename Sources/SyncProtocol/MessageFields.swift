@@ -120,6 +120,25 @@ struct MessageFields {
         return entries
     }
 
+    /// An optional array of counter ranges (`[low, high]`, 1 <= low <= high), at most `maximum`.
+    func optionalCounterRanges(_ key: String, maximum: Int) throws(ProtocolError) -> CounterRanges? {
+        guard let value = self[key], value != .null else { return nil }
+        guard case .array(let elements) = value else { throw wrongType(key, "an array", value) }
+        guard elements.count <= maximum else {
+            throw invalid("\(type).\(key) holds \(elements.count) ranges; the most is \(maximum)")
+        }
+        var ranges: [ClosedRange<Int64>] = []
+        for element in elements {
+            guard case .array(let bounds) = element, bounds.count == 2, case .integer(let low) = bounds[0],
+                case .integer(let high) = bounds[1], low >= 1, low <= high
+            else {
+                throw invalid("\(type).\(key) holds a range that is not [low, high] with 1 <= low <= high")
+            }
+            ranges.append(low...high)
+        }
+        return CounterRanges(ranges)
+    }
+
     /// The records of a `records` list, runs spread out in order; at most `maximum` of them.
     func records(_ key: String, maximum: Int) throws(ProtocolError) -> [KeyedRecord] {
         var items: [RawRecordItem] = []

@@ -57,7 +57,9 @@ public final class ClientSession {
     private enum Phase {
         case idle
         case greeting
-        case pushing(nextCursor: Int64, keys: [(collection: String, key: String)])
+        /// A push is out: the push cursor after it, and per record its key and the counters
+        /// of our own writes it holds.
+        case pushing(nextCursor: Int64, keys: [(collection: String, key: String)], ownWrites: [[Int64]])
         case pulling
         case subscribing
         case live
@@ -101,6 +103,7 @@ public final class ClientSession {
     var pushedSeqName: String { configuration.peerName + ".pushed_seq" }
     var lineageName: String { configuration.peerName + ".lineage" }
     var lineageSentName: String { configuration.peerName + ".lineage_sent" }
+    var sentName: String { configuration.peerName + ".sent" }
 
     /// Whether the session is caught up and streaming live changes.
     public var isLive: Bool {
@@ -116,6 +119,8 @@ public final class ClientSession {
         let pushedSeq = try storeCall { try store.cursor(named: pushedSeqName) }
         let lineage = try storeCall { PushLineage(try store.setting(named: lineageName)) }
         ownTips = Set(lineage.tips.map(\.token))
+        // A store from before the setting says nothing: the daemon goes by the tips.
+        let sent = try storeCall { try store.setting(named: sentName).flatMap { CounterRanges(text: $0) } }
         let replica = try storeCall { try store.storedReplicaID() }
         let renamings = try storeCall {
             try store.renamings(ownOnly: true, limit: ProtocolLimits.maximumOwnRenamings)
@@ -125,7 +130,7 @@ public final class ClientSession {
             id: makeID(), protocolVersion: ProtocolLimits.version, replica: replica, token: configuration.token,
             cursor: epoch.map { StreamCursor(epoch: $0, seq: seq) },
             pushed: pushedEpoch.map { StreamCursor(epoch: $0, seq: pushedSeq) }, lineage: lineage.tips,
-            renamings: renamings.isEmpty ? nil : renamings)
+            sent: sent, renamings: renamings.isEmpty ? nil : renamings)
         return [.send(.hello(hello))]
     }
 
@@ -136,7 +141,7 @@ public final class ClientSession {
         if let id = message.replyID, id != awaiting { return [] }
         if case .changes(_, _, _, _, let renamings) = message, !renamings.isEmpty {
             // Before the batch's records, which may hold writes these moved.
-            try storeCall { try store.learn(renamings) }
+            _ = try storeCall { try store.learn(renamings) }
         }
         switch (phase, message) {
         case (_, .error(let error)) where error.code == .replicaDiverged:
@@ -147,8 +152,8 @@ public final class ClientSession {
             throw SessionError(error)
         case (.greeting, .welcome(let welcome)):
             return try welcomed(welcome)
-        case (.pushing(let nextCursor, let keys), .pushed(let result)):
-            return try pushed(result, nextCursor: nextCursor, keys: keys)
+        case (.pushing(let nextCursor, let keys, let ownWrites), .pushed(let result)):
+            return try pushed(result, nextCursor: nextCursor, keys: keys, ownWrites: ownWrites)
         case (.pulling, .changes(.some, let records, let cursor, true, _)):
             pullCursor = cursor
             deferredMerge = (records, cursor)
@@ -214,6 +219,8 @@ public final class ClientSession {
     }
 
     private func pushNext() throws(SessionError) -> [Event] {
+        // Read first: every write up to it is in the changes read next, or was pushed.
+        let counter = try storeCall { try store.counter() }
         let pushCursor = try storeCall { try store.cursor(named: pushCursorName) }
         var batch = try storeCall { try store.changes(after: pushCursor, limit: batchSize) }
         let lineage = try lineageToPush()
@@ -233,6 +240,7 @@ public final class ClientSession {
             if batch.nextCursor != pushCursor {
                 try storeCall { try store.setCursor(pushCursorName, to: batch.nextCursor) }
             }
+            try saveAllSent(through: counter)
             if pushingWhileLive {
                 // Live: the subscription brings whatever else changed; no pull needed.
                 pushingWhileLive = false
@@ -243,7 +251,10 @@ public final class ClientSession {
             return [pullRequest()]
         }
         // Grouped to travel in long runs; refusals name positions in this order.
-        phase = .pushing(nextCursor: batch.nextCursor, keys: records.map { ($0.collection, $0.key) })
+        let replica = try storeCall { try store.storedReplicaID() }
+        phase = .pushing(
+            nextCursor: batch.nextCursor, keys: records.map { ($0.collection, $0.key) },
+            ownWrites: records.map { Self.counters(of: replica, in: $0.state) })
         if configuration.defects.contains(.pushDoneOnSend) {
             try storeCall { try store.setCursor(pushCursorName, to: batch.nextCursor) }
         }
@@ -285,7 +296,8 @@ public final class ClientSession {
     }
 
     private func pushed(
-        _ result: DaemonMessage.PushResult, nextCursor: Int64, keys: [(collection: String, key: String)]
+        _ result: DaemonMessage.PushResult, nextCursor: Int64, keys: [(collection: String, key: String)],
+        ownWrites: [[Int64]]
     ) throws(SessionError) -> [Event] {
         let refusedIndexes = Set(result.refused.map(\.index))
         let accepted = keys.enumerated().filter { !refusedIndexes.contains($0.offset) }.map(\.element)
@@ -294,10 +306,43 @@ public final class ClientSession {
                 result.refused.map { ($0.collection, $0.key, $0.code, $0.message) }, accepted: accepted)
             var settings = [pushedEpochName: result.cursor.epoch]
             if let tip = pushingLineage { settings[lineageSentName] = String(tip.counter) }
+            var sent = try sentWrites()
+            let before = sent
+            for (index, counters) in ownWrites.enumerated() where !refusedIndexes.contains(index) {
+                sent.insert(contentsOf: counters)
+            }
+            if sent != before { settings[sentName] = sent.text }
             try store.save(settings: settings, cursors: [pushCursorName: nextCursor, pushedSeqName: result.cursor.seq])
         }
         report.refused += result.refused.count
         return [.pushed(sent: keys.count, accepted: result.accepted, refused: result.refused)] + (try pushNext())
+    }
+
+    /// The counters of `replica`'s writes that `state` holds.
+    private static func counters(of replica: ReplicaID, in state: RecordState) -> [Int64] {
+        state.fields.flatMap { $0.register.values.lazy.filter { $0.dot.replica == replica }.map(\.dot.counter) }
+    }
+
+    /// Our writes the daemon accepted (the setting; empty when none are known).
+    private func sentWrites() throws -> CounterRanges {
+        try store.setting(named: sentName).flatMap { CounterRanges(text: $0) } ?? CounterRanges()
+    }
+
+    /// Nothing is left to push: every write up to `counter` (read before the changes) went
+    /// up and was accepted, but for those of records the daemon refused, which count as
+    /// never sent.
+    private func saveAllSent(through counter: Int64) throws(SessionError) {
+        try storeCall {
+            let replica = try store.storedReplicaID()
+            var refused = Set<Int64>()
+            for record in try store.refusals() {
+                guard let state = try store.record(record.collection, key: record.key) else { continue }
+                refused.formUnion(Self.counters(of: replica, in: state))
+            }
+            let sent = CounterRanges(through: counter, excluding: refused)
+            guard sent != (try sentWrites()) else { return }
+            try store.save(settings: [sentName: sent.text])
+        }
     }
 
     /// The lineage log entries a push carries: those after the newest the daemon acknowledged
@@ -338,7 +383,7 @@ public final class ClientSession {
         let renaming = try storeCall {
             // Sharing no entry the daemon still keeps, nothing after the first write is known shared.
             let shared = try store.newestCommonEntry(with: error.lineage ?? []) ?? 0
-            return try store.rekey(after: shared, clearing: [lineageName, lineageSentName])
+            return try store.rekey(after: shared, clearing: [lineageName, lineageSentName, sentName])
         }
         var failure = SessionError(
             code: error.code.rawValue,

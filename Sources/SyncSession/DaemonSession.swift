@@ -177,7 +177,9 @@ public final class DaemonSession {
         let renamingCount = try store.renamingCount()
         let reader = ScopedReader(
             store: store, principal: principal, policy: policy,
-            lineage: try hello.lineage.map { tokens throws in try checkLineage(of: hello.replica, against: tokens) },
+            lineage: try hello.lineage.map { tips throws in
+                try checkLineage(of: hello.replica, against: tips, sent: hello.sent)
+            },
             renamingsTold: renamingCount)
         self.reader = reader
         clientReplica = hello.replica
@@ -205,7 +207,9 @@ public final class DaemonSession {
     /// daemon's newest entry for its replica is not one of its push `tips` (another device
     /// pushed under the id since), with the daemon's recent entries so it finds where the two
     /// parted.
-    private func checkLineage(of replica: ReplicaID, against tips: [LineageEntry]) throws -> LineageGuard {
+    private func checkLineage(of replica: ReplicaID, against tips: [LineageEntry], sent: CounterRanges?) throws
+        -> LineageGuard
+    {
         let history = try store.lineage(of: replica)
         if let newest = history.last, !tips.contains(where: { $0.token == newest.token }) {
             throw ProtocolError(
@@ -213,7 +217,7 @@ public final class DaemonSession {
                 "another device pushed as replica \(replica) since this one last did: a copy of its store is in use; this device's later writes must move to a new replica id",
                 lineage: history)
         }
-        return LineageGuard(replica: replica, expected: history.last?.token, tips: tips)
+        return LineageGuard(replica: replica, expected: history.last?.token, tips: tips, sent: sent)
     }
 
     /// Checks each author's writes in a pushed record against that author's rights: the

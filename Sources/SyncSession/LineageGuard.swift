@@ -12,13 +12,18 @@ public final class LineageGuard: Sendable {
     /// connection's own newest once it pushed; the tokens of a push in flight; and the
     /// replica's newest counter the client ever sent (its newest push tip, then its pushes').
     private let state: Mutex<(expected: String?, pushing: Set<String>, sentUpTo: Int64)>
-    /// The replica's newest counter the client had sent before this connection.
-    private let sentBefore: Int64
+    /// The replica's writes the client had sent (and had accepted) before this connection.
+    private let sentBefore: CounterRanges
 
-    init(replica: ReplicaID, expected: String?, tips: [LineageEntry]) {
+    /// `sent` is the client's own account (`hello.sent`); without it, every counter up to the
+    /// newest push tip stands for it. A push's lineage entries run ahead of its records (a
+    /// batch cut short carries the whole log), so the tip alone may count as sent a write
+    /// still waiting.
+    init(replica: ReplicaID, expected: String?, tips: [LineageEntry], sent: CounterRanges? = nil) {
         self.replica = replica
-        sentBefore = tips.map(\.counter).max() ?? 0
-        state = Mutex((expected, [], sentBefore))
+        let newestTip = tips.map(\.counter).max() ?? 0
+        sentBefore = sent ?? CounterRanges(newestTip >= 1 ? [1...newestTip] : [])
+        state = Mutex((expected, [], newestTip))
     }
 
     /// The claim a push carrying `entries` makes (announced first, so a concurrent read

@@ -79,10 +79,14 @@ extension Simulation {
                     }
                 }
                 // A cloned store reuses its source's replica id, so a dot names a write only
-                // together with its device; across clones "had seen" cannot be told.
+                // together with its device; across clones "had seen" cannot be told, unless
+                // only one of the writes made under the dot is early enough to have been seen.
                 for earlier in writes
                 where write.seen.covers(earlier.dot) && earlier.timestamp >= write.timestamp
                     && !(earlier.dot.replica == write.dot.replica && earlier.device != write.device)
+                    && !writes.contains(where: {
+                        $0.device != earlier.device && $0.madeAs == earlier.madeAs && $0.timestamp < write.timestamp
+                    })
                 {
                     violations.append(
                         "causality: \(path) write \(write.dot) saw \(earlier.dot) yet has an earlier timestamp (\(write.timestamp) <= \(earlier.timestamp))"

@@ -19,19 +19,24 @@ public struct LineageClaim: Sendable, Hashable {
     /// pushes a restore made the daemon forget), and the push is refused with
     /// `replica_diverged`, so this device moves.
     public let freshAfter: Int64?
-    /// The replica's newest counter the client had sent before this connection (nil: not
-    /// checked). A write after it that the daemon's dot registry meets for the first time
-    /// never left the device before: it arrives fresh, and the registry notes where.
-    public let sentBeforeConnection: Int64?
+    /// The replica's writes the client had sent before this connection (nil: not checked).
+    /// A write of the replica not among them (nor up to `sharedThrough`) that the daemon's dot
+    /// registry meets for the first time never left the device before: it arrives fresh, and
+    /// the registry notes where.
+    public let sentBeforeConnection: CounterRanges?
     /// The daemon's sequence number through which the client had pulled when it read the
     /// push (nil: not told). Another device's write that arrived fresh (sent for the first
     /// time) after it cannot be one the pusher saw: a pushed record counting it as seen
     /// without holding it saw a copy's write under that dot, and is refused as a clash.
     public let seenThrough: Int64?
+    /// The replica's counter through which some copy of its store, moving to a new replica
+    /// id, found its writes shared with another (a renaming's `after`): either copy may have
+    /// sent one of those, so none of them counts as never sent.
+    var sharedThrough: Int64 = 0
 
     public init(
         replica: ReplicaID, expected: String?, entries: [LineageEntry], freshAfter: Int64? = nil,
-        sentBeforeConnection: Int64? = nil, seenThrough: Int64? = nil
+        sentBeforeConnection: CounterRanges? = nil, seenThrough: Int64? = nil
     ) {
         self.replica = replica
         self.expected = expected
@@ -44,7 +49,7 @@ public struct LineageClaim: Sendable, Hashable {
     /// Whether `dot`, new to the daemon's registry, is a write its author sends for the first time.
     func arrivesFresh(_ dot: Dot) -> Bool {
         guard let sentBeforeConnection else { return false }
-        return dot.replica == replica && dot.counter > sentBeforeConnection
+        return dot.replica == replica && dot.counter > sharedThrough && !sentBeforeConnection.contains(dot.counter)
     }
 
     /// Writes of others that `stored` holds and `incoming` counts as seen without holding:
@@ -66,11 +71,11 @@ public struct LineageClaim: Sendable, Hashable {
     }
 
     /// A write in `incoming` by this replica, never sent before, that `stored` covers
-    /// without holding it: one after `freshAfter`, or one of `arrived` (writes after
+    /// without holding it: one after `freshAfter`, or one of `arrived` (writes not in
     /// `sentBeforeConnection` the daemon's registry met for the first time, whatever batch
     /// of the connection they came in).
     func coveredFreshWrite(in incoming: RecordState, stored: RecordState, arrived: [Dot] = []) -> Dot? {
-        let fresh = freshAfter ?? .max
+        let fresh = max(freshAfter ?? .max, sharedThrough)
         guard stored.context[replica] > fresh || !arrived.isEmpty else { return nil }
         let held = Set(stored.fields.flatMap { $0.register.values.map(\.dot) })
         for field in incoming.fields {

@@ -43,7 +43,8 @@ extension SyncStore {
         var layouts = SingleWriteLayouts()
         for record in records { try validate(record, layouts: &layouts) }
         return try transaction { db in
-            if let lineage { try SyncStore.advanceLineage(lineage, db) }
+            var lineage = lineage
+            if let claim = lineage { try SyncStore.advanceLineage(claim, db) }
             var meta = try StoreMeta.load(db, physicalClock: physicalClock)
             let seqBefore = meta.seq
             let storage = RecordStorage(db)
@@ -64,6 +65,9 @@ extension SyncStore {
                         db, sql: "SELECT collection || '/' || key FROM _sync_refusals WHERE code = ?",
                         arguments: [StoreError.Code.replicaClash.rawValue]))
             let formerIDs = lineage.map { SyncStore.formerIDs(of: $0.replica, in: renamings) } ?? []
+            if let replica = lineage?.replica {
+                lineage?.sharedThrough = renamings.filter { $0.old == replica }.map(\.after).max() ?? 0
+            }
             func markClashed(_ error: StoreError, _ dot: Dot) throws {
                 // The pusher's own writes clash: a copy of its store wrote them too. It moves
                 // its writes to a new replica id instead; nothing of this push lands.
@@ -83,6 +87,8 @@ extension SyncStore {
                     if case .state = keyed.body { keyed } else {
                         KeyedRecord(collection: keyed.collection, key: keyed.key, state: keyed.state)
                     }
+                // What the sender holds: a merge that ends with exactly that is an echo.
+                let sent = record.state
                 // Writes a copy moved, taken in here or there before the move: they move
                 // first, so one write never stands under two dots.
                 var loaded: RecordStorage.Stored?
@@ -123,7 +129,8 @@ extension SyncStore {
                 if !record.state.isDeleted, try !storage.mayHaveTombstones(table),
                     try storage.insertIfAbsent(table, key: record.key, state: record.state, seq: meta.seq + 1)
                 {
-                    summary.echoes.append(meta.nextSeq())
+                    let seq = meta.nextSeq()
+                    if record.state == sent { summary.echoes.append(seq) }
                     summary.new += 1
                     if record.state.hasConflicts { summary.conflicts += 1 }
                     return
@@ -162,7 +169,7 @@ extension SyncStore {
                 if merged.hasConflicts { summary.conflicts += 1 }
                 let seq = meta.nextSeq()
                 try storage.save(table, key: record.key, state: merged, seq: seq, replacing: stored)
-                if merged == record.state { summary.echoes.append(seq) }
+                if merged == sent { summary.echoes.append(seq) }
             }
             /// Takes in a record's clocks: its timestamps (folded, the clock takes the
             /// latest once at the end), and our own counter if it carries our writes back (a

@@ -12,6 +12,7 @@ public final class SyncStore: Sendable {
     /// a copy of the store is found writing under it too (`rekey(after:)`).
     public var replicaID: ReplicaID { identity.withLock { $0 } }
     let identity: Mutex<ReplicaID>
+    private let leapt = Mutex(false)
     let physicalClock: any PhysicalClock
     /// Whether merges keep a registry of every dot's record, to catch a replica id used by two
     /// devices even when they write different records (a daemon does).
@@ -123,13 +124,18 @@ public final class SyncStore: Sendable {
     /// throws, none do. Throws a `StoreError`, or whatever `body` throws.
     @discardableResult
     public func write<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
-        try writeTransaction { db in
+        let result = try writeTransaction { db in
             let transaction = try WriteTransaction(store: self, db: db)
             let result = try body(transaction)
             try transaction.finish()
             return result
         }
+        leapt.withLock { $0 = true }
+        return result
     }
+
+    /// Whether a write of this opening has committed (its clock leapt; see `WriteTransaction`).
+    var hasLeapt: Bool { leapt.withLock { $0 } }
 
     /// The record's current state (live or deleted), or nil if it never reached this store.
     public func record(_ collection: String, key: String) throws(StoreError) -> RecordState? {

@@ -9,12 +9,18 @@ public final class WriteTransaction {
     private let storage: RecordStorage
     private var meta: StoreMeta
     private let counterAtStart: Int64
+    /// Where the clock's logical counter starts in a new millisecond, drawn per transaction.
+    private let logicalStart: Int64
 
     init(store: SyncStore, db: Database) throws {
         self.store = store
         storage = RecordStorage(db)
         meta = try StoreMeta.load(db, physicalClock: store.physicalClock)
         counterAtStart = meta.counter
+        // Timestamps apart from a copy's: a leap of up to a millisecond once per opening (a
+        // copied store's file opens elsewhere too), and a random start in each millisecond.
+        if !store.hasLeapt { meta.clock.leap(by: 1 + Int64(store.options.random() % 0xFFFF)) }
+        logicalStart = Int64(store.options.random() % 0x400)
     }
 
     /// The record's current state, or nil if it was never written here.
@@ -233,7 +239,10 @@ public final class WriteTransaction {
     /// Takes the next dot, timestamp and sequence number.
     private func nextWrite() -> (Dot, HybridTimestamp, Int64) {
         meta.counter += 1
-        return (Dot(replica: meta.replica, counter: meta.counter), meta.clock.now(), meta.nextSeq())
+        return (
+            Dot(replica: meta.replica, counter: meta.counter), meta.clock.now(logicalStart: logicalStart),
+            meta.nextSeq()
+        )
     }
 
     @discardableResult

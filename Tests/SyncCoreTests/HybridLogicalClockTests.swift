@@ -30,6 +30,30 @@ import Testing
         #expect(hlc.now() == HybridTimestamp(wallMillis: 3_000_000, logical: 0))
     }
 
+    @Test func aNewMillisecondStartsTheLogicalCounterWhereAsked() {
+        let clock = ManualClock(millis: 5_000)
+        var hlc = HybridLogicalClock(physicalClock: clock)
+        #expect(hlc.now(logicalStart: 300) == HybridTimestamp(wallMillis: 5_000, logical: 300))
+        #expect(hlc.now(logicalStart: 7) == HybridTimestamp(wallMillis: 5_000, logical: 301))
+        clock.advance(by: 1)
+        #expect(hlc.now(logicalStart: 0x9000) == HybridTimestamp(wallMillis: 5_001, logical: 0x7FFF))
+        #expect(hlc.now() == HybridTimestamp(wallMillis: 5_001, logical: 0x8000))
+    }
+
+    @Test func aLeapMovesOnWithoutGoingPastTheLargestTimestamp() {
+        let clock = ManualClock(millis: 0)
+        var hlc = HybridLogicalClock(physicalClock: clock, latest: HybridTimestamp(wallMillis: 10, logical: 0xFFF0))
+        hlc.leap(by: 0x20)
+        #expect(hlc.latest == HybridTimestamp(wallMillis: 11, logical: 0x10))
+        hlc.leap(by: -5)
+        #expect(hlc.latest == HybridTimestamp(wallMillis: 11, logical: 0x10))
+        var full = HybridLogicalClock(
+            physicalClock: clock,
+            latest: HybridTimestamp(wallMillis: HybridTimestamp.maximumWallMillis, logical: 0xFFFE))
+        full.leap(by: 100)
+        #expect(full.latest == HybridTimestamp(wallMillis: HybridTimestamp.maximumWallMillis, logical: 0xFFFF))
+    }
+
     @Test func receiveTakesTheLargestOfThree() {
         let clock = ManualClock(millis: 100)
         var hlc = HybridLogicalClock(physicalClock: clock, latest: HybridTimestamp(wallMillis: 100, logical: 7))

@@ -117,6 +117,23 @@ import Testing
             ),
             (#"{"type":"push","id":6,"records":[],"lineage":[{"token":"a"}]}"#, .missingField, .integer(6)),
             (#"{"type":"push","id":6,"records":[],"lineage":["a"]}"#, .wrongType, .integer(6)),
+            (#"{"type":"hello","id":7,"protocol":2,"replica":"r","token":"t","sent":{}}"#, .wrongType, .integer(7)),
+            (
+                #"{"type":"hello","id":7,"protocol":2,"replica":"r","token":"t","sent":[[0,3]]}"#, .invalidValue,
+                .integer(7)
+            ),
+            (
+                #"{"type":"hello","id":7,"protocol":2,"replica":"r","token":"t","sent":[[5,2]]}"#, .invalidValue,
+                .integer(7)
+            ),
+            (
+                #"{"type":"hello","id":7,"protocol":2,"replica":"r","token":"t","sent":[[1]]}"#, .invalidValue,
+                .integer(7)
+            ),
+            (
+                #"{"type":"hello","id":7,"protocol":2,"replica":"r","token":"t","sent":[[1,"2"]]}"#, .invalidValue,
+                .integer(7)
+            ),
         ]
         for (text, code, id) in cases {
             let error = #expect(throws: ProtocolError.self) { try Self.decodeClient(text) }
@@ -139,6 +156,18 @@ import Testing
                 id: .integer(1), protocolVersion: 2, replica: ReplicaID(unchecked: "phone"), token: "tok",
                 cursor: nil, lineage: tips))
         #expect(try Self.decodeClient(String(decoding: hello.line(), as: UTF8.self)) == hello)
+        let withSent = ClientMessage.hello(
+            .init(
+                id: .integer(1), protocolVersion: 2, replica: ReplicaID(unchecked: "phone"), token: "tok",
+                cursor: nil, lineage: tips, sent: CounterRanges([1...4, 7...9])))
+        #expect(String(decoding: withSent.line(), as: UTF8.self).contains(#""sent":[[1,4],[7,9]]"#))
+        #expect(try Self.decodeClient(String(decoding: withSent.line(), as: UTF8.self)) == withSent)
+        let tooManyRanges = (1...257).map { "[\($0 * 2),\($0 * 2)]" }.joined(separator: ",")
+        let rangesError = #expect(throws: ProtocolError.self) {
+            try Self.decodeClient(
+                #"{"type":"hello","id":1,"protocol":2,"replica":"r","token":"t","sent":["# + tooManyRanges + "]}")
+        }
+        #expect(rangesError?.code == .invalidValue)
         let push = ClientMessage.push(
             id: .integer(2), records: Self.randomRecords(seed: 3), lineage: tips.reversed(),
             pulled: StreamCursor(epoch: "e1", seq: 42))

@@ -219,17 +219,29 @@ import YongaiDomain
         #expect(try clone.refusals().isEmpty && original.refusals().isEmpty)
     }
 
-    /// The double fault: a copy pushed, an admin saw its write and wrote over it, then the
-    /// daemon was restored to before the copy's push and the admin's repush brought back
-    /// only that it had been seen. The original's own write under the same dot, never sent
-    /// before, must not pass for the one the admin saw: the original moves, and its write
-    /// stands beside the admin's as a conflict.
-    @Test func aRestoredDaemonDoesNotTakeACopysSeenWriteForTheOriginals() throws {
+    /// Once both copies moved and everyone synced again: st-1 keeps the admin's meals and the
+    /// original's, and the copies and the admin hold it as the daemon does.
+    static func expectBothMealsKept(_ network: Network, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try network.syncAll(rounds: 3)
+        let meals = try #require(
+            try network.daemonStore.record("stations", key: "st-1")?.register(of: "meals_left"),
+            sourceLocation: sourceLocation)
+        #expect(
+            Set(meals.values.map(\.value)).isSuperset(of: [.integer(40), .integer(9)]), sourceLocation: sourceLocation)
+        let disagreements = try network.disagreements(["station-1", "clone", "admin"], on: ["stations/st-1"])
+        #expect(disagreements.isEmpty, "\(disagreements)", sourceLocation: sourceLocation)
+    }
+
+    /// The double fault's start: after a round of syncs, a copy of station-1's store writes
+    /// st-1's meals (5); the admin pulls it and writes over it (40); the daemon is restored to
+    /// before the copy's push, and the admin passes its record along again.
+    static func adminOverwroteACopysWriteBeforeARestore() throws -> (
+        network: Network, original: SyncStore, clone: SyncStore
+    ) {
         let network = try Self.offlineScenario()
         try network.syncAll(rounds: 2)
         let backup = try network.backupDaemon()
         let original = network.store("station-1")
-        let replica = original.replicaID
         let clone = try network.addCopy(of: "station-1")
         try clone.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(5)]) }
         try network.sync("clone")
@@ -237,6 +249,17 @@ import YongaiDomain
         try network.store("admin").write { try $0.put("stations", key: "st-1", ["meals_left": .integer(40)]) }
         try network.restoreDaemon(from: backup)
         try network.sync("admin")
+        return (network, original, clone)
+    }
+
+    /// The double fault: a copy pushed, an admin saw its write and wrote over it, then the
+    /// daemon was restored to before the copy's push and the admin's repush brought back
+    /// only that it had been seen. The original's own write under the same dot, never sent
+    /// before, must not pass for the one the admin saw: the original moves, and its write
+    /// stands beside the admin's as a conflict.
+    @Test func aRestoredDaemonDoesNotTakeACopysSeenWriteForTheOriginals() throws {
+        let (network, original, clone) = try Self.adminOverwroteACopysWriteBeforeARestore()
+        let replica = original.replicaID
         #expect(try network.daemonStore.record("stations", key: "st-1")?.context[replica] == clone.counter())
         // The original's write takes the dot the admin saw from the copy.
         try original.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(9)]) }
@@ -262,19 +285,9 @@ import YongaiDomain
     /// lineage entries: a write the daemon meets for the first time, after the newest counter
     /// the device had sent before the connection, is still one nobody can have seen.
     @Test func aCopysSeenWriteIsNotTakenForTheOriginalsInALaterBatch() throws {
-        let network = try Self.offlineScenario()
-        try network.syncAll(rounds: 2)
-        let backup = try network.backupDaemon()
-        let original = network.store("station-1")
+        let (network, original, clone) = try Self.adminOverwroteACopysWriteBeforeARestore()
         let replica = original.replicaID
-        let counterAtCopy = try original.counter()
-        let clone = try network.addCopy(of: "station-1")
-        try clone.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(5)]) }
-        try network.sync("clone")
-        try network.sync("admin")
-        try network.store("admin").write { try $0.put("stations", key: "st-1", ["meals_left": .integer(40)]) }
-        try network.restoreDaemon(from: backup)
-        try network.sync("admin")
+        let counterAtCopy = try clone.counter() - 1
         // The original's write under the copy's dot goes up after the check-ins' batch.
         try Self.writeStationAroundCheckins(original, keys: "c-late")
         do {
@@ -288,6 +301,78 @@ import YongaiDomain
         try network.sync("station-1")
         let meals = try #require(try network.daemonStore.record("stations", key: "st-1")?.register(of: "meals_left"))
         #expect(Set(meals.values.map(\.value)) == [.integer(40), .integer(9)])
+    }
+
+    /// As above, with the original's connection cut after the check-ins' batch: its lineage
+    /// entries (newer than the station write) landed with that batch, but the station write
+    /// did not. The next connection still sends it as a write never sent before: the device
+    /// tells in `hello.sent` which of its writes the daemon accepted, not only its newest tip.
+    @Test func aCopysSeenWriteIsNotTakenForTheOriginalsAfterACutPush() throws {
+        let (network, original, clone) = try Self.adminOverwroteACopysWriteBeforeARestore()
+        let replica = original.replicaID
+        let counterAtCopy = try clone.counter() - 1
+        try Self.writeStationAroundCheckins(original, keys: "c-cut")
+        // Welcome, then the check-ins' batch acknowledged: the station's batch never goes.
+        guard case .cut = try network.sync("station-1", cutAfterReplies: 2) else {
+            Issue.record("the cut sync finished")
+            return
+        }
+        #expect(try network.daemonStore.record("checkins", key: "c-cut-1") != nil)
+        do {
+            _ = try network.sync("station-1")
+            Issue.record("the original's write went up under a dot the daemon counts as seen")
+        } catch let error as SessionError {
+            #expect(error.code == "replica_diverged")
+            #expect(error.renaming?.after == counterAtCopy)
+        }
+        #expect(original.replicaID != replica)
+        // The copy meets the original's new lineage and moves too.
+        #expect(throws: SessionError.self) { try network.sync("clone") }
+        #expect(clone.replicaID != replica)
+        try Self.expectBothMealsKept(network)
+    }
+
+    /// Writes two copies share (up to where one of them moved to a new id) may have gone up
+    /// from either: after a restore, the original's shared write that only the copy had
+    /// sent, and that an admin saw and wrote over, is taken as written over, not as a clash.
+    @Test func aSharedWriteTheCopySentIsNoClashForTheOriginal() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 2)
+        let backup = try network.backupDaemon()
+        let original = network.store("station-1")
+        let replica = original.replicaID
+        try Self.writeStationAroundCheckins(original, keys: "c-shared")
+        let shared = try original.counter()
+        let clone = try network.addCopy(of: "station-1")
+        // The original's check-ins land with its whole lineage log; the station's batch does not.
+        guard case .cut = try network.sync("station-1", cutAfterReplies: 2) else {
+            Issue.record("the cut sync finished")
+            return
+        }
+        // The copy meets the original's entries: it moves (nothing of its own after them) and
+        // pushes the shared station write, which an admin pulls and writes over.
+        #expect(throws: SessionError.self) { try network.sync("clone") }
+        #expect(try clone.lastRenaming()?.after == shared)
+        try network.sync("clone")
+        try network.sync("admin")
+        try network.store("admin").write { try $0.put("stations", key: "st-1", ["meals_left": .integer(40)]) }
+        try network.sync("admin")
+        // Restored, the daemon forgets all that; the copy tells its renaming again (its
+        // connection cut after welcome), the admin passes its record along.
+        try network.restoreDaemon(from: backup)
+        guard case .cut = try network.sync("clone", cutAfterReplies: 1) else {
+            Issue.record("the copy's cut sync finished")
+            return
+        }
+        try network.sync("admin")
+        // The original never sent the station write, yet the copy did: the admin saw it.
+        try network.sync("station-1")
+        #expect(original.replicaID == replica)
+        let meals = try #require(try network.daemonStore.record("stations", key: "st-1")?.register(of: "meals_left"))
+        #expect(meals.values.map(\.value) == [.integer(40)])
+        try network.syncAll(rounds: 2)
+        let disagreements = try network.disagreements(["station-1", "clone", "admin"], on: ["stations/st-1"])
+        #expect(disagreements.isEmpty, "\(disagreements)")
     }
 
     /// The double fault with the original's push split in batches: an admin wrote beside a
@@ -386,11 +471,7 @@ import YongaiDomain
         }
         #expect(throws: SessionError.self) { try network.sync("clone") }
         #expect(original.replicaID != replica && clone.replicaID != replica)
-        try network.syncAll(rounds: 3)
-        let meals = try #require(try daemon.record("stations", key: "st-1")?.register(of: "meals_left"))
-        #expect(Set(meals.values.map(\.value)).isSuperset(of: [.integer(9), .integer(40)]))
-        let disagreements = try network.disagreements(["station-1", "clone", "admin"], on: ["stations/st-1"])
-        #expect(disagreements.isEmpty, "\(disagreements)")
+        try Self.expectBothMealsKept(network)
     }
 
     /// The other double fault: an admin pulled a copy's check-in, the daemon was restored to
@@ -424,6 +505,35 @@ import YongaiDomain
             ["admin", "clone", "rider"], on: ["checkins/c-clone", "checkins/c-original"])
         #expect(disagreements.isEmpty, "\(disagreements)")
         #expect(try admin.renamings() == [renaming])
+    }
+
+    /// A device that took in the original's write before the original moved it edits the
+    /// record and pushes it with the old dot: the daemon moves the write in what it takes, and
+    /// the device's next pull brings the moved record back (it is no echo of what was sent).
+    @Test func aRecordMovedOnItsWayInComesBackToItsSender() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 2)
+        let backup = try network.backupDaemon()
+        let original = network.store("station-1")
+        let admin = network.store("admin")
+        let clone = try network.addCopy(of: "station-1")
+        try original.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(9)]) }
+        try network.sync("station-1")
+        try network.sync("admin")
+        // Restored: the copy's write takes the lineage, and the original moves its write.
+        try network.restoreDaemon(from: backup)
+        try clone.write { try $0.put("checkins", key: "c-copy", Samples.checkin(rider: "r-7", station: "st-1")) }
+        try network.sync("clone")
+        #expect(throws: SessionError.self) { try network.sync("station-1") }
+        let renaming = try #require(try original.lastRenaming())
+        try network.sync("station-1")
+        try admin.write { try $0.put("stations", key: "st-1", ["status": .text("closed")]) }
+        let pushed = try #require(try admin.record("stations", key: "st-1"))
+        #expect(pushed.context[renaming.old] > renaming.after)
+        try network.sync("admin")
+        let held = try #require(try network.daemonStore.record("stations", key: "st-1"))
+        #expect(held.register(of: "meals_left")?.values.map(\.dot.replica) == [renaming.new])
+        #expect(try admin.record("stations", key: "st-1") == held)
     }
 
     /// A renaming moves writes at every device: the daemon takes one only for replica ids of

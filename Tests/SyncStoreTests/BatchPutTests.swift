@@ -2,15 +2,17 @@ import GRDB
 import SyncCore
 import SyncStore
 import SyncTesting
+import Synchronization
 import Testing
 import YongaiDomain
 
 /// `put(_:batch:)`: many writes of one collection, all or nothing, with the multi-row fast path
 /// for new records. Each case checks the batch against the same writes made one `put` at a
-/// time on a twin store (same replica id, same clock): every state, row and sequence number
-/// must match.
+/// time on a twin store (same replica id, same clock, same random draws): every state, row
+/// and sequence number must match.
 @Suite struct BatchPutTests {
-    /// A store and its twin, both with one replica id and the same manual clock.
+    /// A store and its twin, both with one replica id, the same manual clock and a random
+    /// source seeded alike.
     struct Twins {
         let batched: StoreFixture
         let single: StoreFixture
@@ -18,8 +20,14 @@ import YongaiDomain
         init() throws {
             let replica = try ReplicaID("twinreplica0000")
             let clock = ManualClock()
-            batched = try StoreFixture(.file, clock: clock, options: StoreOptions(newReplicaID: replica))
-            single = try StoreFixture(.file, clock: clock, options: StoreOptions(newReplicaID: replica))
+            func options() -> StoreOptions {
+                var options = StoreOptions(newReplicaID: replica)
+                let generator = Mutex(SplitMix64(seed: 7))
+                options.random = { generator.withLock { $0.next() } }
+                return options
+            }
+            batched = try StoreFixture(.file, clock: clock, options: options())
+            single = try StoreFixture(.file, clock: clock, options: options())
         }
 
         /// Writes `records` as one batch on one store and one put at a time on the other.

@@ -3,6 +3,7 @@ import GRDB
 import SyncCore
 import SyncStore
 import SyncTesting
+import Synchronization
 import Testing
 import YongaiDomain
 
@@ -260,6 +261,37 @@ import YongaiDomain
         #expect(summary.clashes.count == 1)
         #expect(summary.clashes.first?.error.code == .replicaClash)
         #expect(try original.store.row("SELECT status FROM stations")?["status"] == "full")
+    }
+
+    /// Two copies of one store number their writes alike; their timestamps must still differ,
+    /// or a copy's write could pass for the other's. The copy's clock leaps at its first
+    /// write, and each new millisecond starts its logical counter at random.
+    @Test(arguments: [false, true])
+    func copiesStampTheirWritesApart(wallClockMoves: Bool) throws {
+        func seeded(_ seed: UInt64) -> StoreOptions {
+            var options = StoreOptions()
+            let generator = Mutex(SplitMix64(seed: seed))
+            options.random = { generator.withLock { $0.next() } }
+            return options
+        }
+        let clock = ManualClock(millis: 1_764_000_000_000)
+        let original = try SyncStore(.inMemory, schema: YongaiCollections.schema, clock: clock, options: seeded(1))
+        try original.write { try $0.put("stations", key: "st-1", Samples.station()) }
+        let copy = try original.copy(clock: clock, options: seeded(2))
+        var stamps: [[Dot: HybridTimestamp]] = [[:], [:]]
+        for _ in 0..<20 {
+            if wallClockMoves { clock.advance(by: 1) }
+            for (index, store) in [original, copy].enumerated() {
+                try store.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(3)]) }
+                let meals = try store.record("stations", key: "st-1")?.register(of: "meals_left")
+                let value = try #require(meals?.values.first)
+                stamps[index][value.dot] = value.timestamp
+            }
+        }
+        #expect(stamps[0].count == 20 && Set(stamps[0].keys) == Set(stamps[1].keys))
+        for (dot, timestamp) in stamps[0] {
+            #expect(stamps[1][dot] != timestamp, "\(dot)")
+        }
     }
 
     @Test func ownWritesComingBackRaiseTheCounterSoItIsNeverReused() throws {
