@@ -120,7 +120,7 @@ public final class ClientSession {
         let lineage = try storeCall { PushLineage(try store.setting(named: lineageName)) }
         ownTips = Set(lineage.tips.map(\.token))
         // A store from before the setting says nothing: the daemon goes by the tips.
-        let sent = try storeCall { try store.setting(named: sentName).flatMap { CounterRanges(text: $0) } }
+        let sent = try storeCall { try sentWrites() }
         let replica = try storeCall { try store.storedReplicaID() }
         let renamings = try storeCall {
             try store.renamings(ownOnly: true, limit: ProtocolLimits.maximumOwnRenamings)
@@ -306,7 +306,7 @@ public final class ClientSession {
                 result.refused.map { ($0.collection, $0.key, $0.code, $0.message) }, accepted: accepted)
             var settings = [pushedEpochName: result.cursor.epoch]
             if let tip = pushingLineage { settings[lineageSentName] = String(tip.counter) }
-            var sent = try sentWrites()
+            var sent = try sentWrites() ?? CounterRanges()
             let before = sent
             for (index, counters) in ownWrites.enumerated() where !refusedIndexes.contains(index) {
                 sent.insert(contentsOf: counters)
@@ -323,9 +323,9 @@ public final class ClientSession {
         state.fields.flatMap { $0.register.values.lazy.filter { $0.dot.replica == replica }.map(\.dot.counter) }
     }
 
-    /// Our writes the daemon accepted (the setting; empty when none are known).
-    private func sentWrites() throws -> CounterRanges {
-        try store.setting(named: sentName).flatMap { CounterRanges(text: $0) } ?? CounterRanges()
+    /// Our writes the daemon accepted (the setting; nil before it was first saved).
+    private func sentWrites() throws -> CounterRanges? {
+        try store.setting(named: sentName).flatMap { CounterRanges(text: $0) }
     }
 
     /// Nothing is left to push: every write up to `counter` (read before the changes) went
@@ -340,7 +340,7 @@ public final class ClientSession {
                 refused.formUnion(Self.counters(of: replica, in: state))
             }
             let sent = CounterRanges(through: counter, excluding: refused)
-            guard sent != (try sentWrites()) else { return }
+            guard sent != (try sentWrites() ?? CounterRanges()) else { return }
             try store.save(settings: [sentName: sent.text])
         }
     }
