@@ -80,6 +80,10 @@ extension Statement {
         }
     }
 
+    func isNull(at column: Int32) -> Bool {
+        sqlite3_column_type(sqliteStatement, column) == SQLITE_NULL
+    }
+
     func int64(at column: Int32) -> Int64 {
         sqlite3_column_int64(sqliteStatement, column)
     }

@@ -122,6 +122,11 @@ enum StoreMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v6-sync-dot-timestamps") { db in
+            // The timestamp each registered write was made at: one write has one, so a dot met
+            // again with another is a copy's write, even where no record still holds the first.
+            try db.execute(sql: "ALTER TABLE _sync_dots ADD COLUMN timestamp INTEGER")
+        }
         return migrator
     }
 

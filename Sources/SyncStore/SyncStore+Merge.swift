@@ -254,9 +254,10 @@ extension SyncStore {
         }
     }
 
-    /// With a dot registry, records each new dot's record (and, for a write its author sends
-    /// for the first time, the sequence number it arrives after) and reports a dot already
-    /// registered to another record: the same write id used twice.
+    /// With a dot registry, records each new dot's record and timestamp (and, for a write its
+    /// author sends for the first time, the sequence number it arrives after) and reports a
+    /// dot already registered to another record or with another timestamp: the same write id
+    /// used twice.
     private func registerDots(
         of record: KeyedRecord, in storage: RecordStorage, meta: StoreMeta, lineage: LineageClaim?,
         fresh: inout [Dot]
@@ -264,11 +265,11 @@ extension SyncStore {
         guard registersDots else { return nil }
         let insert = try storage.db.cachedStatement(
             sql: """
-                INSERT INTO _sync_dots (replica, counter, collection, key, fresh_after) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT DO NOTHING
+                INSERT INTO _sync_dots (replica, counter, collection, key, fresh_after, timestamp)
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """)
         let select = try storage.db.cachedStatement(
-            sql: "SELECT collection, key FROM _sync_dots WHERE replica = ? AND counter = ?")
+            sql: "SELECT collection, key, timestamp FROM _sync_dots WHERE replica = ? AND counter = ?")
         var seen = Set<Dot>()
         for field in record.state.fields {
             for value in field.register where seen.insert(value.dot).inserted {
@@ -279,6 +280,7 @@ extension SyncStore {
                 insert.bind(record.key, at: 4)
                 let arrivesFresh = lineage?.arrivesFresh(value.dot) == true
                 if arrivesFresh { insert.bind(meta.seq, at: 5) } else { insert.bindNull(at: 5) }
+                insert.bind(value.timestamp.rawValue, at: 6)
                 try insert.run()
                 if insert.changedRowCount == 1 {
                     if arrivesFresh { fresh.append(value.dot) }
@@ -288,7 +290,10 @@ extension SyncStore {
                 select.bind(value.dot.replica.rawValue, at: 1)
                 select.bind(value.dot.counter, at: 2)
                 defer { select.resetBindings() }
-                if try select.nextRow(), select.text(at: 0) != record.collection || select.text(at: 1) != record.key {
+                guard try select.nextRow() else { continue }
+                if select.text(at: 0) != record.collection || select.text(at: 1) != record.key
+                    || (!select.isNull(at: 2) && select.int64(at: 2) != value.timestamp.rawValue)
+                {
                     return (SyncStore.clashError(record, value.dot), value.dot)
                 }
             }

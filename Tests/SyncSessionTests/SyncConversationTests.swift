@@ -332,6 +332,42 @@ import YongaiDomain
         try Self.expectBothMealsKept(network)
     }
 
+    /// The daemon's registry keeps each write's timestamp: after a restore, an admin passes a
+    /// copy's write along (the registry meets it) and only then writes over it. The
+    /// original's own write under that dot, going up after its lineage in a later batch, is
+    /// neither held nor new to the registry, but it has another timestamp: a clash, so the
+    /// original moves from it instead of losing it.
+    @Test func aWriteRegisteredWithAnotherTimestampIsAClashOnceWrittenOver() throws {
+        let network = try Self.offlineScenario()
+        try network.syncAll(rounds: 2)
+        let backup = try network.backupDaemon()
+        let original = network.store("station-1")
+        let admin = network.store("admin")
+        let replica = original.replicaID
+        let counterAtCopy = try original.counter()
+        let clone = try network.addCopy(of: "station-1")
+        try clone.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(5)]) }
+        try network.sync("clone")
+        try network.sync("admin")
+        try network.restoreDaemon(from: backup)
+        // The admin's status edit carries the copy's meals write back to the daemon.
+        try admin.write { try $0.put("stations", key: "st-1", ["status": .text("closed")]) }
+        try network.sync("admin")
+        try admin.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(40)]) }
+        try network.sync("admin")
+        try Self.writeStationAroundCheckins(original, keys: "c-registered")
+        do {
+            _ = try network.sync("station-1")
+            Issue.record("the original's write went up under a dot registered with another timestamp")
+        } catch let error as SessionError {
+            #expect(error.code == "replica_diverged")
+            #expect(error.renaming?.after == counterAtCopy)
+        }
+        #expect(throws: SessionError.self) { try network.sync("clone") }
+        #expect(original.replicaID != replica && clone.replicaID != replica)
+        try Self.expectBothMealsKept(network)
+    }
+
     /// Writes two copies share (up to where one of them moved to a new id) may have gone up
     /// from either: after a restore, the original's shared write that only the copy had
     /// sent, and that an admin saw and wrote over, is taken as written over, not as a clash.
