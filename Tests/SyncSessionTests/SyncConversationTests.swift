@@ -219,6 +219,20 @@ import YongaiDomain
         #expect(try clone.refusals().isEmpty && original.refusals().isEmpty)
     }
 
+    /// Syncs station-1 expecting `replica_diverged`: it moves its writes after `counter`.
+    static func expectOriginalMoves(
+        _ network: Network, after counter: Int64, _ otherwise: Comment,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        do {
+            _ = try network.sync("station-1")
+            Issue.record(otherwise, sourceLocation: sourceLocation)
+        } catch let error as SessionError {
+            #expect(error.code == "replica_diverged", sourceLocation: sourceLocation)
+            #expect(error.renaming?.after == counter, sourceLocation: sourceLocation)
+        }
+    }
+
     /// Once both copies moved and everyone synced again: st-1 keeps the admin's meals and the
     /// original's, and the copies and the admin hold it as the daemon does.
     static func expectBothMealsKept(_ network: Network, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -290,13 +304,8 @@ import YongaiDomain
         let counterAtCopy = try clone.counter() - 1
         // The original's write under the copy's dot goes up after the check-ins' batch.
         try Self.writeStationAroundCheckins(original, keys: "c-late")
-        do {
-            _ = try network.sync("station-1")
-            Issue.record("the original's write went up under a dot the daemon counts as seen")
-        } catch let error as SessionError {
-            #expect(error.code == "replica_diverged")
-            #expect(error.renaming?.after == counterAtCopy)
-        }
+        try Self.expectOriginalMoves(
+            network, after: counterAtCopy, "the original's write went up under a dot the daemon counts as seen")
         #expect(original.replicaID != replica)
         try network.sync("station-1")
         let meals = try #require(try network.daemonStore.record("stations", key: "st-1")?.register(of: "meals_left"))
@@ -318,13 +327,8 @@ import YongaiDomain
             return
         }
         #expect(try network.daemonStore.record("checkins", key: "c-cut-1") != nil)
-        do {
-            _ = try network.sync("station-1")
-            Issue.record("the original's write went up under a dot the daemon counts as seen")
-        } catch let error as SessionError {
-            #expect(error.code == "replica_diverged")
-            #expect(error.renaming?.after == counterAtCopy)
-        }
+        try Self.expectOriginalMoves(
+            network, after: counterAtCopy, "the original's write went up under a dot the daemon counts as seen")
         #expect(original.replicaID != replica)
         // The copy meets the original's new lineage and moves too.
         #expect(throws: SessionError.self) { try network.sync("clone") }
@@ -356,13 +360,8 @@ import YongaiDomain
         try admin.write { try $0.put("stations", key: "st-1", ["meals_left": .integer(40)]) }
         try network.sync("admin")
         try Self.writeStationAroundCheckins(original, keys: "c-registered")
-        do {
-            _ = try network.sync("station-1")
-            Issue.record("the original's write went up under a dot registered with another timestamp")
-        } catch let error as SessionError {
-            #expect(error.code == "replica_diverged")
-            #expect(error.renaming?.after == counterAtCopy)
-        }
+        try Self.expectOriginalMoves(
+            network, after: counterAtCopy, "the original's write went up under a dot registered with another timestamp")
         #expect(throws: SessionError.self) { try network.sync("clone") }
         #expect(original.replicaID != replica && clone.replicaID != replica)
         try Self.expectBothMealsKept(network)
@@ -434,13 +433,8 @@ import YongaiDomain
         #expect(try network.daemonStore.record("stations", key: "st-1")?.context[replica] == clone.counter())
         // The original's write under the copy's dot goes up after the check-ins' batch landed.
         try Self.writeStationAroundCheckins(original, keys: "c-after")
-        do {
-            _ = try network.sync("station-1")
-            Issue.record("the original's write went up under a dot the copy used")
-        } catch let error as SessionError {
-            #expect(error.code == "replica_diverged")
-            #expect(error.renaming?.after == counterAtCopy)
-        }
+        try Self.expectOriginalMoves(
+            network, after: counterAtCopy, "the original's write went up under a dot the copy used")
         #expect(try original.renamings().first?.after == counterAtCopy)
         #expect(throws: SessionError.self) { try network.sync("clone") }
         #expect(clone.replicaID != replica)
@@ -498,13 +492,8 @@ import YongaiDomain
         )
         // The original's next push meets the clash and moves from the clashing write on.
         try original.write { try $0.put("stations", key: "st-1", ["free_chargers": .integer(3)]) }
-        do {
-            _ = try network.sync("station-1")
-            Issue.record("the original pushed on under a replica id caught clashing")
-        } catch let error as SessionError {
-            #expect(error.code == "replica_diverged")
-            #expect(error.renaming?.after == counterAtCopy)
-        }
+        try Self.expectOriginalMoves(
+            network, after: counterAtCopy, "the original pushed on under a replica id caught clashing")
         #expect(throws: SessionError.self) { try network.sync("clone") }
         #expect(original.replicaID != replica && clone.replicaID != replica)
         try Self.expectBothMealsKept(network)
