@@ -14,12 +14,15 @@ public struct ClientConfiguration: Sendable {
     public var backoffBase: Duration
     /// How long to wait for the connection to open.
     public var connectTimeout: Duration
+    /// How long to wait for the daemon's answer to a request (a live connection pings so it
+    /// always has one coming) before giving the connection up.
+    public var readTimeout: Duration
 
     public init(
         host: String, port: Int, token: String, batchSize: Int = 500,
         maximumLine: Int = ProtocolLimits.defaultMaximumLine,
         backoffCap: Duration = .seconds(30), backoffBase: Duration = .milliseconds(250),
-        connectTimeout: Duration = .seconds(5)
+        connectTimeout: Duration = .seconds(5), readTimeout: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port
@@ -29,7 +32,11 @@ public struct ClientConfiguration: Sendable {
         self.backoffCap = backoffCap
         self.backoffBase = backoffBase
         self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
     }
+
+    /// The address as `HOST:PORT`, as people read it.
+    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Parses `HOST:PORT` (an IPv6 host in brackets).
     public static func address(_ text: String) -> (host: String, port: Int)? {

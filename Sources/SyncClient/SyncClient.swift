@@ -100,12 +100,17 @@ public final class SyncClient: Sendable {
                 store: store,
                 configuration: .init(
                     token: configuration.token, batchSize: configuration.batchSize, subscribe: subscribe)))
+        let watch = ReplyWatch()
         return try await connection.executeThenClose { inbound, outbound in
             var report: ClientSession.SyncReport?
+            func send(_ message: ClientMessage) async throws {
+                watch.sent()
+                try await outbound.write(ByteBuffer(bytes: message.line()))
+            }
             func absorb(_ events: [ClientSession.Event]) async throws {
                 for event in events {
                     if case .send(let message) = event {
-                        try await outbound.write(ByteBuffer(bytes: message.line()))
+                        try await send(message)
                     } else {
                         if case .caughtUp(let done) = event { report = done }
                         onEvent(event)
@@ -125,11 +130,26 @@ public final class SyncClient: Sendable {
                             let message = try frame.withUnsafeReadableBytes { buffer in
                                 try Result { () throws(ProtocolError) in try DaemonMessage.decode(buffer) }.get()
                             }
+                            watch.received(message)
                             feed.yield(message)
                         }
                         feed.finish(throwing: SessionError(code: "disconnected", "the daemon closed the connection"))
                     } catch {
                         feed.finish(throwing: error)
+                    }
+                }
+                // A daemon that accepted the connection but stopped answering fails it.
+                let readTimeout = configuration.readTimeout
+                let silence = SessionError(
+                    code: SessionError.noAnswer,
+                    "the daemon at \(configuration.address) did not answer within \(Self.describe(readTimeout))")
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: min(readTimeout / 10, .seconds(1)))
+                        if watch.overdue(readTimeout) {
+                            feed.finish(throwing: silence)
+                            return
+                        }
                     }
                 }
                 if subscribe {
@@ -141,9 +161,18 @@ public final class SyncClient: Sendable {
                     }
                 }
                 defer { group.cancelAll() }
+                var pings = 0
+                var lastPing = ContinuousClock.now
                 for try await input in inputs {
                     guard let message = input else {
                         try await absorb(try await pool.runIfActive { try session.value.pushIfPending() })
+                        // Live: a ping keeps the connection from the daemon's idle timeout, and
+                        // its pong shows the daemon is still there.
+                        if ContinuousClock.now - lastPing >= watch.pingInterval(readTimeout: readTimeout) {
+                            pings += 1
+                            lastPing = .now
+                            try await send(.ping(id: .string("keepalive-\(pings)")))
+                        }
                         continue
                     }
                     let events = try await pool.runIfActive { try session.value.receive(message) }
@@ -156,6 +185,57 @@ public final class SyncClient: Sendable {
                 throw SessionError(code: "disconnected", "the daemon closed the connection")
             }
         }
+    }
+
+    /// A duration as people read it: whole seconds as `30 s`, else milliseconds.
+    static func describe(_ duration: Duration) -> String {
+        let millis = duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return millis % 1_000 == 0 ? "\(millis / 1_000) s" : "\(millis) ms"
+    }
+}
+
+/// Whether the daemon owes an answer and for how long: a request sent with none outstanding
+/// starts the clock, every line received restarts it, and the clock only runs while a reply
+/// is owed. Also keeps the idle timeout the daemon told in `welcome`.
+final class ReplyWatch: Sendable {
+    private struct State {
+        var outstanding = 0
+        var since = ContinuousClock.now
+        var idleTimeout: Duration?
+    }
+    private let state = Mutex(State())
+
+    func sent() {
+        state.withLock { state in
+            if state.outstanding == 0 { state.since = .now }
+            state.outstanding += 1
+        }
+    }
+
+    func received(_ message: DaemonMessage) {
+        state.withLock { state in
+            state.since = .now
+            switch message {
+            case .welcome(let welcome):
+                state.idleTimeout = welcome.idleTimeoutMillis.map { .milliseconds($0) }
+                state.outstanding = max(0, state.outstanding - 1)
+            case .error:
+                state.outstanding = max(0, state.outstanding - 1)
+            default:
+                if message.replyID != nil { state.outstanding = max(0, state.outstanding - 1) }
+            }
+        }
+    }
+
+    /// Whether a reply has been owed for longer than `limit`.
+    func overdue(_ limit: Duration) -> Bool {
+        state.withLock { $0.outstanding > 0 && ContinuousClock.now - $0.since > limit }
+    }
+
+    /// How often a live connection pings: a third of the daemon's idle timeout (of the read
+    /// timeout when the daemon does not tell, or when that is shorter).
+    func pingInterval(readTimeout: Duration) -> Duration {
+        min(state.withLock { $0.idleTimeout } ?? readTimeout, readTimeout) / 3
     }
 }
 

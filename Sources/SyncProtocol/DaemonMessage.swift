@@ -31,10 +31,14 @@ public enum DaemonMessage: Sendable, Hashable {
         public let maximumBatch: Int
         /// Renamings copies of stores made, newest first, at most 256 (empty: none known).
         public let renamings: [ReplicaRenaming]
+        /// How long, in ms, the daemon keeps a greeted connection that sends nothing (a live
+        /// subscriber pings well within it); nil when the daemon does not say.
+        public let idleTimeoutMillis: Int64?
 
         public init(
             id: RequestID, protocolVersion: Int, daemon: ReplicaID, role: String, subject: String, repush: Bool,
-            cursor: StreamCursor, maximumLine: Int, maximumBatch: Int, renamings: [ReplicaRenaming] = []
+            cursor: StreamCursor, maximumLine: Int, maximumBatch: Int, renamings: [ReplicaRenaming] = [],
+            idleTimeoutMillis: Int64? = nil
         ) {
             self.id = id
             self.protocolVersion = protocolVersion
@@ -46,6 +50,7 @@ public enum DaemonMessage: Sendable, Hashable {
             self.maximumLine = maximumLine
             self.maximumBatch = maximumBatch
             self.renamings = renamings
+            self.idleTimeoutMillis = idleTimeoutMillis
         }
     }
 
@@ -117,6 +122,7 @@ public enum DaemonMessage: Sendable, Hashable {
             if !welcome.renamings.isEmpty {
                 members.append(.init("renamings", ReplicaRenaming.json(welcome.renamings)))
             }
+            if let idle = welcome.idleTimeoutMillis { members.append(.init("idle_timeout_ms", .integer(idle))) }
             writer.write(.object(members))
         case .pushed(let result):
             let refused = result.refused.map { refusal -> JSONValue in
@@ -191,8 +197,9 @@ public enum DaemonMessage: Sendable, Hashable {
                     repush: try fields.bool("repush"), cursor: try fields.cursor("cursor"),
                     maximumLine: Int(try fields.integer("max_line", in: 1...Int64(Int32.max))),
                     maximumBatch: Int(try fields.integer("max_batch", in: 1...1_000_000)),
-                    renamings: try fields.optionalRenamings("renamings", maximum: ProtocolLimits.maximumRenamings) ?? []
-                ))
+                    renamings: try fields.optionalRenamings("renamings", maximum: ProtocolLimits.maximumRenamings)
+                        ?? [],
+                    idleTimeoutMillis: try fields.optionalInteger("idle_timeout_ms", in: 1...Int64(Int32.max))))
         case "pushed":
             var refused: [Refusal] = []
             for element in try fields.array("refused") {

@@ -31,8 +31,18 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let alreadyGreeted = Code("already_greeted")
         /// The client speaks a protocol version the daemon does not; the connection closes.
         public static let unsupportedProtocol = Code("unsupported_protocol")
-        /// The token is malformed, forged or expired; the connection closes.
+        /// The token is malformed, forged, or carries no expiry; the connection closes.
         public static let badToken = Code("bad_token")
+        /// The token's `exp` has passed; the connection closes.
+        public static let tokenExpired = Code("token_expired")
+        /// The token's subject was revoked after the token was issued; the connection closes.
+        public static let tokenRevoked = Code("token_revoked")
+        /// No `hello` in time, no request in the idle time, or a line not finished in time;
+        /// the connection closes.
+        public static let timeout = Code("timeout")
+        /// The daemon holds as many connections as it takes (in all, or for this principal);
+        /// the connection closes.
+        public static let busy = Code("busy")
         /// A push holds more records than the daemon accepts in one batch.
         public static let tooManyRecords = Code("too_many_records")
         /// A write of this replica id clashes with one already held: two devices share it.
@@ -69,7 +79,10 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
 
     /// Whether the daemon closes the connection after sending this error.
     public var closesConnection: Bool {
-        [.lineTooLong, .unsupportedProtocol, .badToken, .shuttingDown, .replicaDiverged].contains(code)
+        [
+            .lineTooLong, .unsupportedProtocol, .badToken, .tokenExpired, .tokenRevoked, .timeout, .busy, .shuttingDown,
+            .replicaDiverged,
+        ].contains(code)
     }
 
     public var description: String { "\(code): \(message)" }

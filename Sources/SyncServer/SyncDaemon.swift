@@ -36,7 +36,8 @@ public final class SyncDaemon: Service, Sendable {
         store = try SyncStore(.file(configuration.storePath), schema: schema, options: .init(registersDots: true))
         // Pulls read each principal's scope through these indexes, not the whole store.
         try store.addIndexes(policy.scopeIndexes)
-        authority = try TokenAuthority.loadOrCreate(at: configuration.secretPath)
+        authority = try TokenAuthority.loadOrCreate(
+            at: configuration.secretPath, revocations: try RevocationList(path: configuration.revocationsPath))
         epoch = try store.startEpoch()
     }
 
@@ -55,11 +56,20 @@ public final class SyncDaemon: Service, Sendable {
     public func run() async throws {
         pool.start()
         let maximumLine = configuration.maximumLine
+        let limits = ConnectionDeadlines.Limits(
+            hello: .init(configuration.helloTimeout), idle: .init(configuration.idleTimeout),
+            line: .init(configuration.lineTimeout))
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture { try LineFraming.wrap(channel, maximumLine: maximumLine) }
+                let peer = channel.remoteAddress.map { "\($0)" } ?? "?"
+                let deadlines = ConnectionDeadlines(limits: limits) { expiry in
+                    ByteBuffer(bytes: DaemonMessage.error(self.timedOut(expiry, peer: peer)).line())
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    try LineFraming.wrap(channel, maximumLine: maximumLine, deadlines: deadlines)
+                }
             }
         guard let address = server.channel.localAddress else {
             throw SessionError(code: "bind_failed", "no local address")
@@ -90,23 +100,31 @@ public final class SyncDaemon: Service, Sendable {
             self.logger.info("shutting down: no new connections, finishing requests in flight")
             server.channel.close(promise: nil)
             self.hub.finishAll()
-            // Idle connections close now; busy ones right after answering their request.
+            // Idle connections (subscribers too) close now; busy ones right after answering
+            // their request. Each is told why first.
             let idle = self.connections.withLock { connections in
                 connections.shuttingDown = true
-                return connections.open.filter { !connections.busy.contains($0.key) }.map(\.value)
+                return connections.open.filter { !connections.busy.contains($0.key) }.map(\.value.channel)
             }
-            for channel in idle { channel.close(promise: nil) }
+            for channel in idle { Self.close(channel, with: Self.stopping) }
         }
         try? await pool.shutdownGracefully()
         try store.close()
         logger.info("stopped; store closed")
     }
 
-    /// Wakes subscribers when another process (an import) has written to the store.
+    /// Wakes subscribers when another process (an import) has written to the store; closes
+    /// connections whose token was revoked (`yongai-syncd revoke`) or has expired.
     private func pollForOutsideWrites() async {
         var seen = (try? store.latestSeq()) ?? 0
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.pollInterval)
+            do {
+                try authority.revocations?.reload()
+            } catch {
+                logger.error("cannot read the revocations", metadata: ["sync.error": "\(error)"])
+            }
+            closeRefusedTokens()
             guard let latest = try? await pool.runIfActive({ try self.store.latestSeq() }) else { continue }
             if latest != seen {
                 seen = latest
@@ -115,17 +133,73 @@ public final class SyncDaemon: Service, Sendable {
         }
     }
 
+    /// Closes, with the reason, every open connection whose token no longer passes.
+    private func closeRefusedTokens() {
+        let greeted = connections.withLock { $0.open.values.filter { $0.payload != nil } }
+        for connection in greeted {
+            guard let payload = connection.payload else { continue }
+            do {
+                try authority.check(payload)
+            } catch {
+                let code = ProtocolError.Code(error.code)
+                logger.warning(
+                    "closing a connection: its token no longer passes",
+                    metadata: [
+                        "sync.peer": "\(connection.peer)", "sync.principal": "\(payload.principal)",
+                        "sync.error": "\(error)",
+                    ])
+                Self.close(connection.channel, with: ProtocolError(code, error.message))
+            }
+        }
+    }
+
+    /// Sends `error` as the connection's last line, then closes it.
+    private static func close(_ channel: any Channel, with error: ProtocolError) {
+        channel.writeAndFlush(ByteBuffer(bytes: DaemonMessage.error(error).line())).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+
+    private static let stopping = ProtocolError(.shuttingDown, "the daemon is stopping; connect again later")
+
+    /// The error sent when a connection ran out of time (and logs it).
+    private func timedOut(_ expiry: ConnectionDeadlines.Expiry, peer: String) -> ProtocolError {
+        let message =
+            switch expiry {
+            case .hello: "no hello within \(configuration.helloTimeout)"
+            case .idle: "no request within \(configuration.idleTimeout); ping to stay connected"
+            case .line: "a line took longer than \(configuration.lineTimeout) to arrive"
+            }
+        logger.warning("closing a connection: \(message)", metadata: ["sync.peer": "\(peer)"])
+        return ProtocolError(.timeout, message)
+    }
+
     private func serve(_ connection: LineChannel) async {
         let channel = connection.channel
         let peer = channel.remoteAddress.map { "\($0)" } ?? "?"
         let id = ObjectIdentifier(channel)
-        connections.withLock { $0.open[id] = channel }
-        defer { connections.withLock { _ = $0.open.removeValue(forKey: id) } }
+        let admitted = connections.withLock {
+            $0.admit(id, OpenConnection(channel: channel, peer: peer), maximum: configuration.maximumConnections)
+        }
+        guard admitted else {
+            logger.warning(
+                "refusing a connection: at the connection cap",
+                metadata: ["sync.peer": "\(peer)", "sync.cap": "\(configuration.maximumConnections)"])
+            let busy = ProtocolError(
+                .busy, "the daemon holds its most connections (\(configuration.maximumConnections)); try again later")
+            try? await connection.executeThenClose { _, outbound in
+                try await outbound.write(ByteBuffer(bytes: DaemonMessage.error(busy).line()))
+            }
+            return
+        }
+        defer { connections.withLock { $0.remove(id) } }
+        let token = TokenRecorder(authority)
         let session = SessionBox(
             DaemonSession(
-                store: store, policy: policy, authenticator: authority,
+                store: store, policy: policy, authenticator: token,
                 configuration: .init(
-                    epoch: epoch, maximumLine: configuration.maximumLine, maximumBatch: configuration.maximumBatch)))
+                    epoch: epoch, maximumLine: configuration.maximumLine, maximumBatch: configuration.maximumBatch,
+                    idleTimeoutMillis: configuration.idleTimeout.milliseconds)))
         do {
             try await connection.executeThenClose { inbound, outbound in
                 try await withThrowingDiscardingTaskGroup { group in
@@ -136,7 +210,8 @@ public final class SyncDaemon: Service, Sendable {
                             guard connections.withLock({ $0.begin(id) }) else { break }
                             let ahead = await readAhead?.value
                             readAhead = nil
-                            let output: DaemonSession.Output
+                            var output: DaemonSession.Output
+                            let wasGreeted = session.value.reader != nil
                             if frame.readableBytes > configuration.maximumLine {
                                 output = Self.tooLong(configuration.maximumLine)
                             } else {
@@ -144,9 +219,15 @@ public final class SyncDaemon: Service, Sendable {
                                     frame.withUnsafeReadableBytes { session.value.handle(line: $0, readAhead: ahead) }
                                 }
                             }
+                            if !wasGreeted, let refusal = greet(id, token: token, output: output, peer: peer) {
+                                output = DaemonSession.Output(messages: [.error(refusal)], close: true)
+                            }
                             for line in output.lines {
                                 try await outbound.write(ByteBuffer(bytes: line))
                             }
+                            let greeted = !wasGreeted && session.value.reader != nil && !output.close
+                            channel.triggerUserOutboundEvent(
+                                greeted ? ConnectionDeadlines.Event.greeted : .answered, promise: nil)
                             if let next = output.readAhead, !output.close {
                                 readAhead = Task { try? await pool.runIfActive { next.read() } }
                             }
@@ -155,6 +236,9 @@ public final class SyncDaemon: Service, Sendable {
                                 group.addTask { try await self.feed(reader, from: cursor, to: outbound) }
                             }
                             let stopping = connections.withLock { $0.end(id) }
+                            if stopping && !output.close {
+                                try await outbound.write(ByteBuffer(bytes: DaemonMessage.error(Self.stopping).line()))
+                            }
                             if output.close || stopping { break }
                         }
                     } catch is ByteToMessageDecoderError.PayloadTooLargeError {
@@ -173,6 +257,31 @@ public final class SyncDaemon: Service, Sendable {
         } catch {
             logger.debug("connection ended", metadata: ["sync.peer": "\(peer)", "sync.error": "\(error)"])
         }
+    }
+
+    /// After a hello: counts the connection for its principal (nil), or the refusal to send
+    /// instead of the welcome (over the per-principal cap), logging refused tokens.
+    private func greet(_ id: ObjectIdentifier, token: TokenRecorder, output: DaemonSession.Output, peer: String)
+        -> ProtocolError?
+    {
+        guard case .welcome? = output.messages.first, let payload = token.payload else {
+            if case .error(let error)? = output.messages.first,
+                [.badToken, .tokenExpired, .tokenRevoked].contains(error.code)
+            {
+                logger.warning(
+                    "refusing a token", metadata: ["sync.peer": "\(peer)", "sync.error": "\(error)"])
+            }
+            return nil
+        }
+        let maximum = configuration.maximumConnectionsPerPrincipal
+        guard connections.withLock({ $0.greet(id, payload, maximum: maximum) }) else {
+            logger.warning(
+                "refusing a connection: at the per-principal cap",
+                metadata: ["sync.peer": "\(peer)", "sync.principal": "\(payload.principal)", "sync.cap": "\(maximum)"])
+            return ProtocolError(
+                .busy, "\(payload.principal) holds its most connections (\(maximum)); close one or try again later")
+        }
+        return nil
     }
 
     private static func tooLong(_ limit: Int) -> DaemonSession.Output {
@@ -215,11 +324,44 @@ public final class SyncDaemon: Service, Sendable {
     }
 }
 
+/// One open connection: its channel, its peer, and once greeted its token.
+struct OpenConnection {
+    let channel: any Channel
+    let peer: String
+    var payload: TokenPayload?
+}
+
 /// The daemon's open connections and which of them are handling a request.
 struct Connections {
-    var open: [ObjectIdentifier: any Channel] = [:]
+    var open: [ObjectIdentifier: OpenConnection] = [:]
     var busy: Set<ObjectIdentifier> = []
     var shuttingDown = false
+    /// Greeted connections per principal.
+    var perPrincipal: [Principal: Int] = [:]
+
+    /// Counts a new connection in; false (not counted) when `maximum` are open.
+    mutating func admit(_ id: ObjectIdentifier, _ connection: OpenConnection, maximum: Int) -> Bool {
+        guard open.count < maximum else { return false }
+        open[id] = connection
+        return true
+    }
+
+    /// Counts a greeted connection for its principal; false (not counted) when the principal
+    /// has `maximum` open.
+    mutating func greet(_ id: ObjectIdentifier, _ payload: TokenPayload, maximum: Int) -> Bool {
+        guard perPrincipal[payload.principal, default: 0] < maximum else { return false }
+        perPrincipal[payload.principal, default: 0] += 1
+        open[id]?.payload = payload
+        return true
+    }
+
+    mutating func remove(_ id: ObjectIdentifier) {
+        if let principal = open.removeValue(forKey: id)?.payload?.principal {
+            perPrincipal[principal, default: 1] -= 1
+            if perPrincipal[principal] == 0 { perPrincipal[principal] = nil }
+        }
+        busy.remove(id)
+    }
 
     /// Marks a request started; false when the daemon is shutting down.
     mutating func begin(_ id: ObjectIdentifier) -> Bool {
@@ -232,6 +374,25 @@ struct Connections {
     mutating func end(_ id: ObjectIdentifier) -> Bool {
         busy.remove(id)
         return shuttingDown
+    }
+}
+
+/// A connection's authenticator: checks with the daemon's authority and keeps the payload of
+/// the token it passed, so the daemon can count and later re-check the connection.
+final class TokenRecorder: Authenticator, Sendable {
+    private let authority: TokenAuthority
+    private let recorded = Mutex<TokenPayload?>(nil)
+
+    init(_ authority: TokenAuthority) {
+        self.authority = authority
+    }
+
+    var payload: TokenPayload? { recorded.withLock { $0 } }
+
+    func principal(for token: String) throws(SessionError) -> Principal {
+        let payload = try authority.verify(token)
+        recorded.withLock { $0 = payload }
+        return payload.principal
     }
 }
 

@@ -12,14 +12,17 @@ public final class DaemonSession {
         public var epoch: String
         public var maximumLine: Int
         public var maximumBatch: Int
+        /// Told in `welcome.idle_timeout_ms` (the driver enforces it); nil: not told.
+        public var idleTimeoutMillis: Int64?
 
         public init(
             epoch: String, maximumLine: Int = ProtocolLimits.defaultMaximumLine,
-            maximumBatch: Int = ProtocolLimits.defaultMaximumBatch
+            maximumBatch: Int = ProtocolLimits.defaultMaximumBatch, idleTimeoutMillis: Int64? = nil
         ) {
             self.epoch = epoch
             self.maximumLine = maximumLine
             self.maximumBatch = maximumBatch
+            self.idleTimeoutMillis = idleTimeoutMillis
         }
     }
 
@@ -157,7 +160,8 @@ public final class DaemonSession {
         do {
             principal = try authenticator.principal(for: hello.token)
         } catch {
-            throw ProtocolError(.badToken, error.message)
+            let code = ProtocolError.Code(error.code)
+            throw ProtocolError([.tokenExpired, .tokenRevoked].contains(code) ? code : .badToken, error.message)
         }
         guard hello.replica != store.replicaID else {
             throw ProtocolError(.replicaClash, "the client uses the daemon's own replica id \(hello.replica)")
@@ -188,7 +192,8 @@ public final class DaemonSession {
             subject: principal.subject, repush: repush,
             cursor: StreamCursor(epoch: configuration.epoch, seq: resume), maximumLine: configuration.maximumLine,
             maximumBatch: configuration.maximumBatch,
-            renamings: try store.renamings(limit: ProtocolLimits.maximumRenamings))
+            renamings: try store.renamings(limit: ProtocolLimits.maximumRenamings),
+            idleTimeoutMillis: configuration.idleTimeoutMillis)
         return Output(messages: [.welcome(welcome)])
     }
 

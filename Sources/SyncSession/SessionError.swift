@@ -26,5 +26,8 @@ public struct SessionError: Error, Sendable, CustomStringConvertible {
     /// conversation stopped; a new one goes through.
     public static let concurrentPush = "concurrent_push"
 
+    /// The daemon accepted the connection but did not answer in time (not a wire code).
+    public static let noAnswer = "no_answer"
+
     public var description: String { "\(code): \(message)" }
 }

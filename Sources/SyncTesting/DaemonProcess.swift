@@ -62,10 +62,13 @@ public final class DaemonProcess {
         public let status: Int32
         public let output: String
         public let error: String
+        /// It was still running at its time limit and was killed.
+        public var timedOut = false
     }
 
-    /// Runs the built product `name` with `arguments` to completion.
-    public static func run(_ name: String, _ arguments: [String]) throws -> Run {
+    /// Runs the built product `name` with `arguments` to completion, or until `timeout`
+    /// seconds have passed (then kills it: `timedOut`).
+    public static func run(_ name: String, _ arguments: [String], timeout: Double = 120) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try product(name))
         process.arguments = arguments
@@ -74,12 +77,30 @@ public final class DaemonProcess {
         process.standardOutput = output
         process.standardError = errors
         try process.run()
+        let killed = KilledFlag()
+        let watchdog = DispatchWorkItem {
+            killed.lock.withLock {
+                if process.isRunning {
+                    killed.value = true
+                    kill(process.processIdentifier, SIGKILL)
+                }
+            }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         let out = output.fileHandleForReading.readDataToEndOfFile()
         let err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Run(
+        watchdog.cancel()
+        var run = Run(
             status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
             error: String(decoding: err, as: UTF8.self))
+        run.timedOut = killed.lock.withLock { killed.value }
+        return run
+    }
+
+    private final class KilledFlag: @unchecked Sendable {
+        let lock = NSLock()
+        var value = false
     }
 
     /// Runs `yongai-syncd` with `arguments` (token, import-stations), returning its standard

@@ -43,10 +43,18 @@ public final class LineSocket: @unchecked Sendable {
         close(descriptor)
     }
 
+    /// Cuts the connection now (the descriptor is closed when the socket goes).
+    public func closeNow() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+    }
+
     /// Sends `bytes` followed by a newline.
     public func send(line bytes: [UInt8]) throws {
-        var data = bytes
-        data.append(UInt8(ascii: "\n"))
+        try send(bytes: bytes + [UInt8(ascii: "\n")])
+    }
+
+    /// Sends `data` as it is (part of a line, say).
+    public func send(bytes data: [UInt8]) throws {
         var offset = 0
         while offset < data.count {
             let written = data[offset...].withUnsafeBytes {

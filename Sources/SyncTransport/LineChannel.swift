@@ -10,7 +10,11 @@ public enum LineFraming {
     /// Adds a line decoder to `channel` and wraps it for async use. A partial line longer than
     /// `maximumLine` fails the inbound stream with `ByteToMessageDecoderError.PayloadTooLargeError`;
     /// complete lines must still be checked against the limit by the reader.
-    public static func wrap(_ channel: any Channel, maximumLine: Int) throws -> LineChannel {
+    /// `deadlines`, when given, goes in front of the decoder.
+    public static func wrap(_ channel: any Channel, maximumLine: Int, deadlines: ConnectionDeadlines? = nil) throws
+        -> LineChannel
+    {
+        if let deadlines { try channel.pipeline.syncOperations.addHandler(deadlines) }
         try channel.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: maximumLine + 2))
         return try LineChannel(

@@ -5,27 +5,40 @@ import SyncSession
 import SyncStore
 
 extension DeviceHome {
-    /// A client for the daemon in `settings`, syncing `store`.
-    public func client(_ store: SyncStore, _ settings: Settings, command: String, logger: Logger) throws -> SyncClient {
+    /// A client for the daemon in `settings`, syncing `store`, giving up on a daemon that
+    /// does not answer a request within `timeout`.
+    public func client(
+        _ store: SyncStore, _ settings: Settings, command: String, timeout: Duration = .seconds(30), logger: Logger
+    ) throws -> SyncClient {
         guard let address = ClientConfiguration.address(settings.server) else {
             throw CLIError("bad server address in the settings: run \(command) init again")
         }
         return SyncClient(
-            store: store, configuration: .init(host: address.host, port: address.port, token: settings.token),
+            store: store,
+            configuration: .init(host: address.host, port: address.port, token: settings.token, readTimeout: timeout),
             logger: logger)
     }
+
+    /// Daemon refusals that pass: the sync may go through later (exit 75).
+    static let temporaryRefusals: Set<String> = ["busy", "shutting_down", "timeout", SessionError.noAnswer]
 
     /// One sync now, as a person reads it: the summary line, or one line saying why not
     /// (exit 75 when the daemon cannot be reached; nothing local changes either way).
     public func syncOnce(
-        _ settings: Settings, command: String, onEvent: @escaping @Sendable (ClientSession.Event) -> Void = { _ in }
+        _ settings: Settings, command: String, timeout: Duration = .seconds(30),
+        onEvent: @escaping @Sendable (ClientSession.Event) -> Void = { _ in }
     ) async throws -> String {
         let store = try openStore()
         var logger = Logger(label: command)
         logger.logLevel = .warning
         let report: ClientSession.SyncReport
         do {
-            report = try await client(store, settings, command: command, logger: logger).sync(onEvent: onEvent)
+            report = try await client(store, settings, command: command, timeout: timeout, logger: logger).sync(
+                onEvent: onEvent)
+        } catch let error as SessionError where error.code == SessionError.noAnswer {
+            throw CLIError(error.message, exitCode: 75)
+        } catch let error as SessionError where Self.temporaryRefusals.contains(error.code) {
+            throw CLIError("the daemon at \(settings.server) cannot sync now: \(error.message)", exitCode: 75)
         } catch let error as SessionError {
             throw CLIError("the daemon refused the sync: \(error.message)")
         } catch let error as CLIError {

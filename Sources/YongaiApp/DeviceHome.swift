@@ -52,7 +52,8 @@ public struct DeviceHome: Sendable {
             .init("role", .string(settings.role)), .init("subject", .string(settings.subject)),
         ]
         if let station = settings.station { members.append(.init("station", .string(station))) }
-        try Data(JSONWriter.encode(.object(members))).write(to: URL(fileURLWithPath: settingsPath), options: .atomic)
+        // It holds the bearer token: owner-only, also when rewritten.
+        try PrivateFile.replace(JSONWriter.encode(.object(members)), at: settingsPath)
         return store
     }
 

@@ -41,7 +41,7 @@ struct CLIMemoryBenchmark {
             let daemon = try DaemonProcess(dataDirectory: data)
             defer { daemon.process.terminate() }
             let token = try TokenAuthority.loadOrCreate(at: data + "/secret").issue(
-                role: "rider", subject: rider, issuedAt: 0)
+                role: "rider", subject: rider, issuedAt: 0, expiresAt: .max)
             let home = directory + "/home"
             let yongai = try DaemonProcess.product("yongai")
             let initialized = try Self.spawn(

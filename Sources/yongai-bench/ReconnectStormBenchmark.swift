@@ -41,7 +41,9 @@ struct ReconnectStormBenchmark {
         let seed = try SyncStore(.file(data + "/store.sqlite"), schema: YongaiCollections.schema)
         try seed.write { try $0.put("stations", batch: stations) }
         try seed.close()
-        let daemon = try DaemonProcess(dataDirectory: data)
+        // Every kiosk at once, whatever the cap a production daemon keeps.
+        let daemon = try DaemonProcess(
+            dataDirectory: data, arguments: ["--max-connections", "\(max(1_000, 2 * devices))"])
         let authority = try TokenAuthority.loadOrCreate(at: data + "/secret")
         var logger = Logger(label: "bench.storm")
         logger.logLevel = .critical
@@ -50,7 +52,8 @@ struct ReconnectStormBenchmark {
                 store: store,
                 configuration: .init(
                     host: "127.0.0.1", port: daemon.port,
-                    token: authority.issue(role: role, subject: subject, issuedAt: 0), batchSize: batch,
+                    token: authority.issue(role: role, subject: subject, issuedAt: 0, expiresAt: .max),
+                    batchSize: batch,
                     connectTimeout: .seconds(30)),
                 logger: logger)
         }

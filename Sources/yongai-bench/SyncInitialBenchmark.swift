@@ -264,7 +264,7 @@ struct BenchmarkDaemon {
         let group = ServiceGroup(services: [daemon], logger: logger)
         let task = Task { try await group.run() }
         let port = await daemon.listeningAddress().port ?? 0
-        let token = daemon.authority.issue(role: "admin", subject: "bench", issuedAt: 0)
+        let token = daemon.authority.issue(role: "admin", subject: "bench", issuedAt: 0, expiresAt: .max)
         return BenchmarkDaemon(daemon: daemon, group: group, task: task, port: port, token: token)
     }
 
@@ -272,7 +272,9 @@ struct BenchmarkDaemon {
     func client(store: SyncStore, batch: Int, as principal: (role: String, subject: String)? = nil) -> SyncClient {
         var logger = Logger(label: "bench.client")
         logger.logLevel = .warning
-        let token = principal.map { daemon.authority.issue(role: $0.role, subject: $0.subject, issuedAt: 0) } ?? token
+        let token =
+            principal.map { daemon.authority.issue(role: $0.role, subject: $0.subject, issuedAt: 0, expiresAt: .max) }
+            ?? token
         return SyncClient(
             store: store, configuration: .init(host: "127.0.0.1", port: port, token: token, batchSize: batch),
             logger: logger)

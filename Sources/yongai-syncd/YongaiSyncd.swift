@@ -14,7 +14,7 @@ struct YongaiSyncd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "yongai-syncd",
         abstract: "The Yong'ai sync daemon.",
-        subcommands: [Serve.self, Token.self, ImportStations.self],
+        subcommands: [Serve.self, Token.self, Revoke.self, ImportStations.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -40,11 +40,35 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The most records in one push or pull batch.")
     var maxBatch = 1_000
 
+    @Option(help: "Seconds a new connection may take to say hello.")
+    var helloTimeout = 10.0
+
+    @Option(help: "Seconds a greeted connection may stay without a request (clients ping within it).")
+    var idleTimeout = 120.0
+
+    @Option(help: "Seconds one line may take to arrive once begun.")
+    var lineTimeout = 30.0
+
+    @Option(help: "The most connections open at once.")
+    var maxConnections = 1_000
+
+    @Option(help: "The most connections open at once for one role and subject.")
+    var maxConnectionsPerPrincipal = 16
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+        for (name, value) in [("hello", helloTimeout), ("idle", idleTimeout), ("line", lineTimeout)] {
+            guard value >= 0.05, value <= 86_400 else {
+                throw ValidationError("--\(name)-timeout must be 0.05-86400 seconds")
+            }
+        }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard maxConnectionsPerPrincipal >= 1 else {
+            throw ValidationError("--max-connections-per-principal must be at least 1")
+        }
         guard maxLine >= 1_024 else { throw ValidationError("--max-line must be at least 1024") }
         guard (1...100_000).contains(maxBatch) else { throw ValidationError("--max-batch must be 1-100000") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
@@ -62,7 +86,11 @@ struct Serve: AsyncParsableCommand {
         do {
             daemon = try SyncDaemon(
                 configuration: .init(
-                    dataDirectory: data.directory, host: host, port: port, maximumLine: maxLine, maximumBatch: maxBatch),
+                    dataDirectory: data.directory, host: host, port: port, maximumLine: maxLine, maximumBatch: maxBatch,
+                    helloTimeout: .milliseconds(Int64(helloTimeout * 1_000)),
+                    idleTimeout: .milliseconds(Int64(idleTimeout * 1_000)),
+                    lineTimeout: .milliseconds(Int64(lineTimeout * 1_000)), maximumConnections: maxConnections,
+                    maximumConnectionsPerPrincipal: maxConnectionsPerPrincipal),
                 schema: YongaiCollections.schema, policy: YongaiAccessPolicy(), logger: logger)
         } catch {
             throw CleanExit.message("yongai-syncd: cannot open \(data.directory): \(error)")
@@ -91,6 +119,13 @@ struct Token: ParsableCommand {
     @Option(help: "Whom the token acts for: a rider id, a station id, a staff name.")
     var subject: String
 
+    @Option(
+        help: """
+            How long the token is valid: a count and m, h or d (30m, 12h, 90d; at most 5 years). \
+            Default by role: rider 90d, station 365d, staff 30d, admin 7d.
+            """)
+    var expires: TokenLifetime?
+
     func validate() throws {
         guard !subject.isEmpty, !subject.contains(where: \.isNewline) else {
             throw ValidationError("--subject must be a non-empty single line")
@@ -100,11 +135,50 @@ struct Token: ParsableCommand {
     func run() throws {
         try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
         let authority = try TokenAuthority.loadOrCreate(at: data.directory + "/secret")
-        print(authority.issue(role: role.rawValue, subject: subject, issuedAt: SystemClock().nowMillis()))
+        let lifetime = expires ?? TokenLifetime(role.defaultTokenLifetime)!
+        let now = SystemClock().nowMillis()
+        print(
+            authority.issue(
+                role: role.rawValue, subject: subject, issuedAt: now, expiresAt: now + lifetime.milliseconds))
+    }
+}
+
+struct Revoke: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Revoke every token of a subject issued until now; a running daemon closes their connections.")
+
+    @OptionGroup var data: DataOption
+
+    @Option(help: "Whose tokens to revoke: a rider id, a station id, a staff name.")
+    var subject: String
+
+    @Option(help: "Only tokens of this role (default: every role).")
+    var role: YongaiAccessPolicy.Role?
+
+    func validate() throws {
+        guard !subject.isEmpty, !subject.contains(where: \.isNewline) else {
+            throw ValidationError("--subject must be a non-empty single line")
+        }
+    }
+
+    func run() throws {
+        try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+        // Tokens issued from the next millisecond on are valid again.
+        let before = SystemClock().nowMillis() + 1
+        try RevocationList.add(
+            Revocation(subject: subject, role: role?.rawValue, before: before),
+            at: DaemonConfiguration(dataDirectory: data.directory).revocationsPath)
+        print("revoked the tokens of \(role.map { "\($0.rawValue) " } ?? "")\(subject) issued until now")
     }
 }
 
 extension YongaiAccessPolicy.Role: ExpressibleByArgument {}
+
+extension TokenLifetime: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(argument)
+    }
+}
 
 struct ImportStations: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -171,12 +171,22 @@ struct Sync: AsyncParsableCommand, HomeCommand {
     @OptionGroup var local: HomeOption
     @ParentCommand var root: Yongai
 
+    @Option(help: "Seconds to wait for the daemon to answer a request before giving up (exit 75).")
+    var timeout = 30.0
+
+    func validate() throws {
+        guard timeout >= 0.05, timeout <= 3_600 else { throw ValidationError("--timeout must be 0.05-3600 seconds") }
+    }
+
     func run() async throws {
         try await running {
             let settings = try device.settings(command: "yongai")
             let progress = Progress()
             defer { progress.finish() }
-            print(try await device.syncOnce(settings, command: "yongai") { progress.show($0) })
+            print(
+                try await device.syncOnce(
+                    settings, command: "yongai", timeout: .milliseconds(Int64(timeout * 1_000))
+                ) { progress.show($0) })
         }
     }
 }

@@ -36,10 +36,14 @@ final class DaemonFixture {
             options: .init(registersDots: true))
     }
 
-    func start(port: Int = 0, maximumBatch: Int = 1_000) async throws {
+    func start(
+        port: Int = 0, maximumBatch: Int = 1_000, configure: (inout DaemonConfiguration) -> Void = { _ in }
+    ) async throws {
+        var configuration = DaemonConfiguration(
+            dataDirectory: dataDirectory, port: port, maximumBatch: maximumBatch, pollInterval: .milliseconds(50))
+        configure(&configuration)
         let daemon = try SyncDaemon(
-            configuration: .init(
-                dataDirectory: dataDirectory, port: port, maximumBatch: maximumBatch, pollInterval: .milliseconds(50)),
+            configuration: configuration,
             schema: YongaiCollections.schema, policy: YongaiAccessPolicy(), logger: Logger(label: "test.daemon"))
         let group = ServiceGroup(services: [daemon], logger: Logger(label: "test.group"))
         running = Task { try await group.run() }
@@ -56,9 +60,13 @@ final class DaemonFixture {
         running = nil
     }
 
-    func token(_ role: String, _ subject: String) throws -> String {
+    /// A token signed by the daemon's secret, valid for `lifetime` ms from now (negative:
+    /// expired that long ago).
+    func token(_ role: String, _ subject: String, lifetime: Int64 = 86_400_000) throws -> String {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let authority = try TokenAuthority.loadOrCreate(at: dataDirectory + "/secret")
-        return authority.issue(role: role, subject: subject, issuedAt: 1_764_000_000_000)
+        let now = SystemClock().nowMillis()
+        return authority.issue(role: role, subject: subject, issuedAt: now, expiresAt: now + lifetime)
     }
 
     @discardableResult
