@@ -54,11 +54,15 @@ public struct TokenAuthority: Authenticator {
 
     /// A token for `role` acting as `subject`, valid until `expiresAt` (ms since the epoch).
     public func issue(role: String, subject: String, issuedAt: Int64, expiresAt: Int64) -> String {
-        let payload = JSONWriter.encode(
+        sign(
             .object([
                 "role": .string(role), "sub": .string(subject), "iat": .integer(issuedAt), "exp": .integer(expiresAt),
             ]))
-        let signed = "\(Self.prefix).\(Self.base64url(payload))"
+    }
+
+    /// A token carrying `payload`, whatever it holds (tests make malformed ones with it).
+    func sign(_ payload: JSONValue) -> String {
+        let signed = "\(Self.prefix).\(Self.base64url(JSONWriter.encode(payload)))"
         let mac = HMAC<SHA256>.authenticationCode(for: Array(signed.utf8), using: key)
         return "\(signed).\(Self.base64url(Array(mac)))"
     }
@@ -123,6 +127,13 @@ public struct TokenPayload: Sendable, Hashable {
     public let expiresAt: Int64
 
     public var principal: Principal { Principal(role: role, subject: subject) }
+
+    public init(role: String, subject: String, issuedAt: Int64, expiresAt: Int64) {
+        self.role = role
+        self.subject = subject
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+    }
 
     /// Reads `token`, checking its form and (with `isAuthentic`) its signature, not its expiry.
     init(token: String, isAuthentic: (_ signed: [UInt8], _ signature: [UInt8]) -> Bool) throws(SessionError) {
