@@ -135,12 +135,13 @@ public final class SyncDaemon: Service, Sendable {
 
     /// Closes, with the reason, every open connection whose token no longer passes.
     private func closeRefusedTokens() {
-        let greeted = connections.withLock { $0.open.values.filter { $0.payload != nil } }
-        for connection in greeted {
+        let greeted = connections.withLock { $0.open.filter { $0.value.payload != nil && !$0.value.closing } }
+        for (id, connection) in greeted {
             guard let payload = connection.payload else { continue }
             do {
                 try authority.check(payload)
             } catch {
+                connections.withLock { $0.open[id]?.closing = true }
                 let code = ProtocolError.Code(error.code)
                 logger.warning(
                     "closing a connection: its token no longer passes",
@@ -329,6 +330,8 @@ struct OpenConnection {
     let channel: any Channel
     let peer: String
     var payload: TokenPayload?
+    /// Being closed for its token: told once.
+    var closing = false
 }
 
 /// The daemon's open connections and which of them are handling a request.

@@ -1,5 +1,7 @@
 import Foundation
 import SyncProtocol
+import SyncServer
+import SyncStore
 import SyncTesting
 import Testing
 
@@ -109,6 +111,14 @@ struct Replay {
             let key = parts.dropFirst().joined(separator: ":")
             if tokens[key] == nil { tokens[key] = try daemon.token(role: String(parts[1]), subject: String(parts[2])) }
             return .string(tokens[key]!)
+        case .string(let text) where text.hasPrefix("$expired_token:"):
+            let parts = text.split(separator: ":")
+            let authority = try TokenAuthority.loadOrCreate(at: daemon.dataDirectory + "/secret")
+            let now = SystemClock().nowMillis()
+            return .string(
+                authority.issue(
+                    role: String(parts[1]), subject: String(parts[2]), issuedAt: now - 120_000, expiresAt: now - 60_000)
+            )
         case .string(let text) where text.hasPrefix("$var:"):
             guard let bound = bindings[String(text.dropFirst(5))] else {
                 throw LineSocket.Failure(description: "unbound \(text)")
