@@ -1,11 +1,15 @@
 import Foundation
 import SyncProtocol
+import SyncStore
 
 /// What a daemon token says about its holder, read without the daemon's secret (the daemon
 /// checks the signature; the device only needs to know whom it speaks for).
 public struct TokenClaims: Sendable, Equatable {
     public let role: String
     public let subject: String
+    /// When the daemon stops taking the token, ms since the epoch (nil: the token has no
+    /// expiry, and the daemon refuses it).
+    public let expiresAt: Int64?
 
     public init(token: String) throws {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
@@ -18,5 +22,17 @@ public struct TokenClaims: Sendable, Equatable {
         else { throw CLIError("the token is not a Yong'ai token (ask the daemon's operator for yongai-syncd token)") }
         self.role = role
         self.subject = subject
+        if case .integer(let expiresAt)? = json["exp"] { self.expiresAt = expiresAt } else { expiresAt = nil }
+    }
+
+    /// Refuses, in one line, a token the daemon would refuse for its age.
+    public func checkExpiry(now: Int64 = SystemClock().nowMillis()) throws {
+        guard let expiresAt else {
+            throw CLIError("the token has no expiry and the daemon refuses it: ask for a new one (yongai-syncd token)")
+        }
+        guard expiresAt > now else {
+            let date = Date(timeIntervalSince1970: Double(expiresAt) / 1000).formatted(.iso8601)
+            throw CLIError("the token expired at \(date): ask for a new one (yongai-syncd token)")
+        }
     }
 }

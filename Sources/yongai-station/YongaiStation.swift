@@ -67,6 +67,7 @@ struct Init: AsyncParsableCommand, StationCommand {
         try await running {
             try CommandRunner.checkServer(server)
             let claims = try TokenClaims(token: token)
+            try claims.checkExpiry()
             guard claims.role == "station", claims.subject == station else {
                 throw CLIError("the token speaks for \(claims.role) \(claims.subject), not station \(station)")
             }

@@ -65,6 +65,7 @@ struct Init: AsyncParsableCommand, HomeCommand {
         try await running {
             try CommandRunner.checkServer(server)
             let claims = try TokenClaims(token: token)
+            try claims.checkExpiry()
             let store = try device.initialize(
                 .init(server: server, token: token, role: claims.role, subject: claims.subject, station: nil))
             print(

@@ -5,9 +5,9 @@ import Testing
 
 /// The CLI against daemons that misbehave, and the files that hold its token.
 @Suite(.timeLimit(.minutes(1))) struct ClientTimeoutTests {
-    /// A token as the client reads it (role and subject); no daemon checks it here.
-    static func token(role: String, subject: String) -> String {
-        let payload = #"{"role":"\#(role)","sub":"\#(subject)","iat":0,"exp":4102444800000}"#
+    /// A token as the client reads it (role, subject, expiry); no daemon checks it here.
+    static func token(role: String, subject: String, expiresAt: Int64 = 4_102_444_800_000) -> String {
+        let payload = #"{"role":"\#(role)","sub":"\#(subject)","iat":0,"exp":\#(expiresAt)}"#
         let encoded = Data(payload.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         return "yat1.\(encoded).c2lnbmF0dXJl"
@@ -46,6 +46,20 @@ import Testing
         #expect(run.error.contains("the daemon at \(server) did not answer within 1 s"), "\(run.error)")
         #expect(Date().timeIntervalSince(started) < 15)
         #expect(listener.acceptedCount >= 1, "it did connect")
+    }
+
+    @Test func initRefusesATokenTheDaemonWouldRefuseForItsAge() throws {
+        let directory = TemporaryDirectory("expired")
+        defer { directory.remove() }
+        let run = try DaemonProcess.run(
+            "yongai",
+            [
+                "--home", directory.file("rider"), "init", "--server", "127.0.0.1:7420", "--token",
+                Self.token(role: "rider", subject: "r-1", expiresAt: 1_000),
+            ], timeout: 30)
+        #expect(run.status == 1)
+        #expect(run.error.contains("the token expired at 1970-01-01T00:00:01Z"), "\(run.error)")
+        #expect(!FileManager.default.fileExists(atPath: directory.file("rider/device.json")))
     }
 
     @Test func deviceSettingsHoldingTheTokenAreOwnerOnly() throws {
