@@ -179,17 +179,23 @@ public final class SyncDaemon: Service, Sendable {
         let channel = connection.channel
         let peer = channel.remoteAddress.map { "\($0)" } ?? "?"
         let id = ObjectIdentifier(channel)
-        let admitted = connections.withLock {
-            $0.admit(id, OpenConnection(channel: channel, peer: peer), maximum: configuration.maximumConnections)
+        let maximum = configuration.maximumConnections
+        let refusal = connections.withLock { connections -> ProtocolError? in
+            // Accepted as the daemon began to stop: it is not among those told at shutdown.
+            if connections.shuttingDown { return Self.stopping }
+            guard connections.admit(id, OpenConnection(channel: channel, peer: peer), maximum: maximum) else {
+                return ProtocolError(.busy, "the daemon holds its most connections (\(maximum)); try again later")
+            }
+            return nil
         }
-        guard admitted else {
-            logger.warning(
-                "refusing a connection: at the connection cap",
-                metadata: ["sync.peer": "\(peer)", "sync.cap": "\(configuration.maximumConnections)"])
-            let busy = ProtocolError(
-                .busy, "the daemon holds its most connections (\(configuration.maximumConnections)); try again later")
+        if let refusal {
+            if refusal.code == .busy {
+                logger.warning(
+                    "refusing a connection: at the connection cap",
+                    metadata: ["sync.peer": "\(peer)", "sync.cap": "\(maximum)"])
+            }
             try? await connection.executeThenClose { _, outbound in
-                try await outbound.write(ByteBuffer(bytes: DaemonMessage.error(busy).line()))
+                try await outbound.write(ByteBuffer(bytes: DaemonMessage.error(refusal).line()))
             }
             return
         }
