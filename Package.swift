@@ -136,6 +136,13 @@ let package = Package(
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncTesting"]),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncTesting"]),
         .testTarget(
+            name: "SyncTransportTests",
+            dependencies: [
+                "SyncTransport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "SyncServerTests",
             dependencies: [
                 "SyncServer", "SyncClient", "SyncSession", "SyncStore", "SyncProtocol", "SyncTesting", "YongaiDomain",
