@@ -50,7 +50,7 @@ import YongaiDomain
     @Test func aConnectionThatNeverSaysHelloIsClosed() throws {
         let directory = TemporaryDirectory("limits")
         defer { directory.remove() }
-        let daemon = try Self.daemon(["--hello-timeout", "0.4"], in: directory)
+        let daemon = try Self.daemon(["--hello-timeout", "2"], in: directory)
         let socket = try LineSocket(port: daemon.port)
         let opened = Date()
         // A ping is answered, but does not make up for the missing hello.
@@ -58,7 +58,7 @@ import YongaiDomain
         #expect(try Self.kind(socket) == "pong")
         let message = try Self.errorMessage(socket, code: "timeout")
         #expect(message?.contains("hello") == true)
-        #expect(Date().timeIntervalSince(opened) >= 0.35)
+        #expect(Date().timeIntervalSince(opened) >= 1.9)
         #expect(try socket.readLine(timeout: 5) == nil, "closed after the error")
         #expect(daemon.stop() == 0)
     }
@@ -66,19 +66,19 @@ import YongaiDomain
     @Test func anIdleGreetedConnectionIsClosedAndWelcomeTellsTheLimit() throws {
         let directory = TemporaryDirectory("limits")
         defer { directory.remove() }
-        let daemon = try Self.daemon(["--hello-timeout", "0.3", "--idle-timeout", "0.7"], in: directory)
+        let daemon = try Self.daemon(["--hello-timeout", "1", "--idle-timeout", "3"], in: directory)
         let socket = try LineSocket(port: daemon.port)
         try socket.send(line: Self.hello(try daemon.token(role: "rider", subject: "r-1")))
         let welcome = try JSONParser.parse(try #require(try socket.readLine()))
-        #expect(welcome["idle_timeout_ms"] == .integer(700))
+        #expect(welcome["idle_timeout_ms"] == .integer(3_000))
         let greeted = Date()
         // Past the hello limit, within the idle one: still open.
-        Thread.sleep(forTimeInterval: 0.45)
+        Thread.sleep(forTimeInterval: 1.5)
         try socket.send(line: #"{"type":"ping","id":2}"#)
         #expect(try Self.kind(socket) == "pong")
         let message = try Self.errorMessage(socket, code: "timeout")
         #expect(message?.contains("ping") == true)
-        #expect(Date().timeIntervalSince(greeted) >= 0.45 + 0.65)
+        #expect(Date().timeIntervalSince(greeted) >= 1.5 + 2.9)
         #expect(try socket.readLine(timeout: 5) == nil)
         #expect(daemon.stop() == 0)
     }
@@ -86,14 +86,15 @@ import YongaiDomain
     @Test func aSubscriberThatPingsStaysOpenPastTheIdleLimit() throws {
         let directory = TemporaryDirectory("limits")
         defer { directory.remove() }
-        let daemon = try Self.daemon(["--idle-timeout", "0.6"], in: directory)
+        let daemon = try Self.daemon(["--idle-timeout", "2"], in: directory)
         let socket = try LineSocket(port: daemon.port)
         try socket.send(line: Self.hello(try daemon.token(role: "rider", subject: "r-1")))
         #expect(try Self.kind(socket) == "welcome")
         try socket.send(line: #"{"type":"subscribe","id":2,"cursor":0}"#)
         #expect(try Self.kind(socket) == "subscribed")
-        for ping in 3..<10 {
-            Thread.sleep(forTimeInterval: 0.25)
+        // Six pings half a second apart: past the idle limit in all, never idle that long.
+        for ping in 3..<9 {
+            Thread.sleep(forTimeInterval: 0.5)
             try socket.send(line: #"{"type":"ping","id":\#(ping)}"#)
             // Live changes may come first; the pong must come.
             var next = try Self.kind(socket)
@@ -106,7 +107,7 @@ import YongaiDomain
     @Test func theClientLibraryPingsALiveConnectionWithinTheIdleLimit() async throws {
         let directory = TemporaryDirectory("limits")
         defer { directory.remove() }
-        let daemon = try Self.daemon(["--idle-timeout", "1.5"], in: directory)
+        let daemon = try Self.daemon(["--idle-timeout", "3"], in: directory)
         let connections = Counter()
         let client = SyncClient(
             store: try SyncStore(.inMemory, schema: YongaiCollections.schema),
@@ -119,7 +120,10 @@ import YongaiDomain
                 if case .caughtUp = event { connections.add() }
             }
         }
-        try await Task.sleep(for: .seconds(4))
+        // Once live, well past twice the idle limit: still the one connection.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while connections.value == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .seconds(7))
         running.cancel()
         await running.value
         #expect(connections.value == 1, "one connection, kept open by pings")
