@@ -1,4 +1,5 @@
 import SyncProtocol
+import SyncStore
 
 /// Where and how the daemon serves.
 public struct DaemonConfiguration: Sendable {
@@ -11,6 +12,9 @@ public struct DaemonConfiguration: Sendable {
     public var maximumBatch: Int
     /// How often to look for changes written by other processes (an import beside the daemon).
     public var pollInterval: Duration
+    /// How far ahead of the daemon's clock a pushed write may be stamped, in ms (default 15
+    /// minutes); records with later writes are refused `clock_ahead`.
+    public var maximumClockAhead: Int64 = StoreOptions.defaultMaximumClockAhead
 
     public init(
         dataDirectory: String = "./yongai-data", host: String = "127.0.0.1", port: Int = 7420,
