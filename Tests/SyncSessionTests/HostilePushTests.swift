@@ -88,3 +88,28 @@ import YongaiDomain
         #expect(kept.count == 8, "\(kept)")
     }
 }
+
+extension HostilePushTests {
+    /// A renaming's `after` at 2^63 - 1 (accepted before) is out of range; a pull from past
+    /// the end is answered with an empty batch, not an error.
+    @Test func outOfRangeRenamingsAndCursorsPastTheEnd() throws {
+        let network = try Network()
+        let daemon = network.daemonSession()
+        let hello = send(
+            #"{"type":"hello","id":1,"protocol":2,"replica":"phone-7","token":"rider:r-7","renamings":[{"old":"phone-6","after":9223372036854775807,"new":"phone-7"}]}"#,
+            to: daemon)
+        guard case .error(let error) = hello.messages.first else {
+            Issue.record("accepted: \(hello.messages)")
+            return
+        }
+        #expect(error.code == .invalidValue)
+        try greet(daemon, replica: "phone-7", token: "rider:r-7")
+        let pull = send(#"{"type":"pull","id":2,"cursor":9007199254740991}"#, to: daemon)
+        guard case .changes(_, let records, let cursor, let more, _) = pull.messages.first else {
+            Issue.record("no changes: \(pull.messages)")
+            return
+        }
+        #expect(records.isEmpty && !more)
+        #expect(cursor == 9_007_199_254_740_991)
+    }
+}
