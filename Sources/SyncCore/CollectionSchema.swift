@@ -149,6 +149,34 @@ public struct CollectionSchema: Sendable {
         }
     }
 
+    /// The first required field that `state` (merged with `stored`, when given) lacks, or holds
+    /// as null or empty text; nil when it has them all, or was never written.
+    public func missingRequiredField(in state: RecordState, merging stored: RecordState? = nil) -> String? {
+        guard state.exists, let missing = firstMissingRequiredField(in: state) else { return nil }
+        guard let stored else { return missing }
+        return firstMissingRequiredField(in: stored.merged(with: state))
+    }
+
+    /// The first required field a single write (a new record) lacks, or gives as null or
+    /// empty text.
+    public func missingRequiredField(in write: SingleWrite) -> String? {
+        for field in fields where field.isRequired {
+            guard let index = write.names.firstIndex(of: field.name),
+                write.values[index] != .null, write.values[index] != .text("")
+            else { return field.name }
+        }
+        return nil
+    }
+
+    private func firstMissingRequiredField(in state: RecordState) -> String? {
+        for field in fields where field.isRequired {
+            guard let register = state.register(of: field.name),
+                register.values.allSatisfy({ $0.value != .null && $0.value != .text("") })
+            else { return field.name }
+        }
+        return nil
+    }
+
     static func isIdentifier(_ string: String) -> Bool {
         guard let first = string.utf8.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z"),
             string.utf8.count <= 63

@@ -6,6 +6,9 @@ public struct Dot: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let replica: ReplicaID
     /// The replica's counter, starting at 1. Int64 because SQLite has no unsigned 64-bit integer.
     public let counter: Int64
+    /// The largest counter a replica may reach (2^53 - 1: exact in every JSON reader, and
+    /// far from overflowing when counters are added to or moved).
+    public static let maximumCounter: Int64 = (1 << 53) - 1
 
     public init(replica: ReplicaID, counter: Int64) {
         precondition(counter > 0, "dot counters start at 1")

@@ -6,6 +6,8 @@ public struct HybridTimestamp: Hashable, Comparable, Sendable, CustomStringConve
     /// The largest wall-clock value representable (about the year 10889).
     public static let maximumWallMillis: Int64 = (1 << 47) - 1
     public static let zero = HybridTimestamp(rawValue: 0)
+    /// The largest timestamp: the clock saturates there rather than wrapping or trapping.
+    public static let maximum = HybridTimestamp(rawValue: .max)
 
     public let rawValue: Int64
 
@@ -23,8 +25,8 @@ public struct HybridTimestamp: Hashable, Comparable, Sendable, CustomStringConve
     public var logical: Int64 { rawValue & HybridTimestamp.maximumLogical }
 
     /// The next timestamp: one more logical tick, which carries into the next millisecond when
-    /// the logical counter is full.
-    public var successor: HybridTimestamp { HybridTimestamp(rawValue: rawValue + 1) }
+    /// the logical counter is full. The largest timestamp is its own successor (saturation).
+    public var successor: HybridTimestamp { self == .maximum ? self : HybridTimestamp(rawValue: rawValue + 1) }
 
     public static func < (lhs: HybridTimestamp, rhs: HybridTimestamp) -> Bool {
         lhs.rawValue < rhs.rawValue

@@ -107,6 +107,45 @@ public struct RecordState: Hashable, Sendable {
         return result
     }
 
+    /// The largest timestamp among the values whose write `context` has not seen: what a
+    /// receiver holding `context` would take in new (nil when there is none).
+    public func latestTimestamp(notCoveredBy context: VersionVector?) -> HybridTimestamp? {
+        var result: HybridTimestamp?
+        for field in fields {
+            for value in field.register where context?.covers(value.dot) != true {
+                if result.map({ value.timestamp > $0 }) ?? true { result = value.timestamp }
+            }
+        }
+        return result
+    }
+
+    /// The values written by `replica` after `wallMillis`, made again as one new write: each
+    /// keeps its field and value, under `dot` and `timestamp`; the siblings beside them stay.
+    /// For a write stamped by a clock that ran ahead, which no peer took: the new write
+    /// covers the old one (its replica's counter passed it), so nothing is lost. Nil when no
+    /// value was written after `wallMillis`.
+    public func restamped(
+        writtenBy replica: ReplicaID, after wallMillis: Int64, as dot: Dot, at timestamp: HybridTimestamp
+    )
+        -> RecordState?
+    {
+        var restamped = false
+        let newFields = fields.map { field -> Field in
+            let values = field.register.values
+            guard values.contains(where: { $0.dot.replica == replica && $0.timestamp.wallMillis > wallMillis }) else {
+                return field
+            }
+            restamped = true
+            var kept = values.filter { !($0.dot.replica == replica && $0.timestamp.wallMillis > wallMillis) }
+            let newValue = values.last { $0.dot.replica == replica && $0.timestamp.wallMillis > wallMillis }!
+            kept.append(RegisterValue(value: newValue.value, dot: dot, timestamp: timestamp))
+            kept.sort { $0.dot < $1.dot }
+            return Field(name: field.name, register: MultiValueRegister(sortedValues: kept))
+        }
+        guard restamped else { return nil }
+        return RecordState(orderedFields: newFields, context: context.merging(VersionVector(single: dot)))
+    }
+
     /// Puts `values` (a live write: `_deleted` is set to false with the same dot).
     ///
     /// - Parameter observed: the context the writer had seen; nil means this state's own

@@ -157,10 +157,11 @@ public enum ClientMessage: Sendable, Hashable {
         case "pull":
             let limit = try fields.optionalInteger("limit", in: 1...Int64(maximumBatch))
             return .pull(
-                id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...Int64.max),
+                id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...ProtocolLimits.maximumSeq),
                 limit: limit.map(Int.init))
         case "subscribe":
-            return .subscribe(id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...Int64.max))
+            return .subscribe(
+                id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...ProtocolLimits.maximumSeq))
         case "ping":
             return .ping(id: try fields.requestID())
         default:

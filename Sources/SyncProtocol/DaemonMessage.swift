@@ -31,6 +31,12 @@ public enum DaemonMessage: Sendable, Hashable {
         public let maximumBatch: Int
         /// Renamings copies of stores made, newest first, at most 256 (empty: none known).
         public let renamings: [ReplicaRenaming]
+        /// The daemon's wall clock when it answered, in ms since the Unix epoch (nil: not
+        /// told): a client whose clock is off keeps the difference and stamps by the daemon's.
+        public let time: Int64?
+        /// How far ahead of the daemon's clock a pushed write's timestamp may be, in ms (nil:
+        /// not told); a record with a later one is refused `clock_ahead`.
+        public let maximumClockAhead: Int64?
         /// How long, in ms, the daemon keeps a greeted connection that sends nothing (a live
         /// subscriber pings well within it); nil when the daemon does not say.
         public let idleTimeoutMillis: Int64?
@@ -38,7 +44,7 @@ public enum DaemonMessage: Sendable, Hashable {
         public init(
             id: RequestID, protocolVersion: Int, daemon: ReplicaID, role: String, subject: String, repush: Bool,
             cursor: StreamCursor, maximumLine: Int, maximumBatch: Int, renamings: [ReplicaRenaming] = [],
-            idleTimeoutMillis: Int64? = nil
+            time: Int64? = nil, maximumClockAhead: Int64? = nil, idleTimeoutMillis: Int64? = nil
         ) {
             self.id = id
             self.protocolVersion = protocolVersion
@@ -50,6 +56,8 @@ public enum DaemonMessage: Sendable, Hashable {
             self.maximumLine = maximumLine
             self.maximumBatch = maximumBatch
             self.renamings = renamings
+            self.time = time
+            self.maximumClockAhead = maximumClockAhead
             self.idleTimeoutMillis = idleTimeoutMillis
         }
     }
@@ -122,6 +130,8 @@ public enum DaemonMessage: Sendable, Hashable {
             if !welcome.renamings.isEmpty {
                 members.append(.init("renamings", ReplicaRenaming.json(welcome.renamings)))
             }
+            if let time = welcome.time { members.append(.init("time", .integer(time))) }
+            if let ahead = welcome.maximumClockAhead { members.append(.init("max_clock_ahead", .integer(ahead))) }
             if let idle = welcome.idleTimeoutMillis { members.append(.init("idle_timeout_ms", .integer(idle))) }
             writer.write(.object(members))
         case .pushed(let result):
@@ -199,6 +209,9 @@ public enum DaemonMessage: Sendable, Hashable {
                     maximumBatch: Int(try fields.integer("max_batch", in: 1...1_000_000)),
                     renamings: try fields.optionalRenamings("renamings", maximum: ProtocolLimits.maximumRenamings)
                         ?? [],
+                    time: try fields.optionalInteger("time", in: 0...HybridTimestamp.maximumWallMillis),
+                    maximumClockAhead: try fields.optionalInteger(
+                        "max_clock_ahead", in: 0...HybridTimestamp.maximumWallMillis),
                     idleTimeoutMillis: try fields.optionalInteger("idle_timeout_ms", in: 1...Int64(Int32.max))))
         case "pushed":
             var refused: [Refusal] = []
@@ -218,10 +231,11 @@ public enum DaemonMessage: Sendable, Hashable {
         case "changes":
             return .changes(
                 id: fields.id, records: try fields.records("records", maximum: Int.max),
-                cursor: try fields.integer("cursor", in: 0...Int64.max), more: try fields.bool("more"),
+                cursor: try fields.integer("cursor", in: 0...ProtocolLimits.maximumSeq), more: try fields.bool("more"),
                 renamings: try fields.optionalRenamings("renamings", maximum: ProtocolLimits.maximumRenamings) ?? [])
         case "subscribed":
-            return .subscribed(id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...Int64.max))
+            return .subscribed(
+                id: try fields.requestID(), cursor: try fields.integer("cursor", in: 0...ProtocolLimits.maximumSeq))
         case "pong":
             return .pong(id: try fields.requestID())
         case "error":

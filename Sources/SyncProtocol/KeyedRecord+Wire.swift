@@ -183,21 +183,22 @@ extension KeyedRecord {
         var entries: [VersionVector.Entry] = []
         entries.reserveCapacity(raw.context.count)
         for (name, counter) in raw.context {
-            guard counter > 0, let replica = try? ReplicaID(name) else {
-                throw Self.invalid("ctx entries are [replica, counter > 0]")
+            guard counter > 0, counter <= Dot.maximumCounter, let replica = try? ReplicaID(name) else {
+                throw Self.invalid("ctx entries are [replica, counter 1-\(Dot.maximumCounter)]")
             }
             entries.append(VersionVector.Entry(replica: replica, counter: counter))
         }
         let context: VersionVector
         do {
-            let ordered = zip(entries, entries.dropFirst()).allSatisfy { $0.replica < $1.replica }
-            context = try VersionVector(validating: ordered ? entries : entries.sorted { $0.replica < $1.replica })
+            context = try VersionVector(validating: entries)
         } catch {
-            throw Self.invalid("ctx names a replica twice")
+            throw Self.invalid("ctx entries must be sorted by replica id (byte order), each replica once")
         }
         let base = try raw.base.map { (stamp) throws(ProtocolError) in try Self.stamp(stamp, entries) }
         var fields: [RecordState.Field] = []
         fields.reserveCapacity(raw.fields.count)
+        // Every dot of a value given in a list, with its timestamp: one write has one timestamp.
+        var stamps: [(dot: Dot, timestamp: HybridTimestamp)] = []
         for (name, field) in raw.fields {
             switch field {
             case .list(let list):
@@ -208,11 +209,11 @@ extension KeyedRecord {
                     parsed.append(RegisterValue(value: value, dot: dot, timestamp: timestamp))
                 }
                 do {
-                    let values = parsed.count < 2 ? parsed : parsed.sorted { $0.dot < $1.dot }
-                    fields.append(RecordState.Field(name: name, register: try MultiValueRegister(validating: values)))
+                    fields.append(RecordState.Field(name: name, register: try MultiValueRegister(validating: parsed)))
                 } catch {
-                    throw Self.invalid("field \(name): \(error.message)")
+                    throw Self.invalid("field \(name): values must be sorted by (replica id, counter), each dot once")
                 }
+                stamps.append(contentsOf: parsed.lazy.map { ($0.dot, $0.timestamp) })
             case .bare(let value):
                 // One value by the default dot: a single register, no array.
                 guard let base else { throw Self.invalid("field \(name) uses the default dot but d is absent") }
@@ -220,9 +221,13 @@ extension KeyedRecord {
                 fields.append(RecordState.Field(name: name, register: register))
             }
         }
-        // Writers send fields in name order; sort only what arrives otherwise.
+        // `f` is a JSON object, whose member order carries nothing: sort what arrives otherwise.
         if !zip(fields, fields.dropFirst()).allSatisfy({ RecordState.namePrecedes($0.name, $1.name) }) {
             fields.sort { RecordState.namePrecedes($0.name, $1.name) }
+        }
+        if !stamps.isEmpty {
+            if let base { stamps.append(base) }
+            try Self.checkOneTimestampPerWrite(&stamps)
         }
         do {
             state = try RecordState(validatingFields: fields, context: context)
@@ -236,13 +241,29 @@ extension KeyedRecord {
         -> (dot: Dot, timestamp: HybridTimestamp)
     {
         let (index, counter, wall, logical) = stamp
-        guard index >= 0, index < entries.count, counter > 0, wall >= 0, wall <= HybridTimestamp.maximumWallMillis,
-            logical >= 0, logical <= HybridTimestamp.maximumLogical
-        else { throw invalid("a dot is [replica index, counter > 0, wall ms, logical 0-65535]") }
+        guard index >= 0, index < entries.count, counter > 0, counter <= entries[Int(index)].counter, wall >= 0,
+            wall <= HybridTimestamp.maximumWallMillis, logical >= 0, logical <= HybridTimestamp.maximumLogical
+        else {
+            throw invalid(
+                "a dot is [replica index into ctx, counter 1 to its ctx counter, wall ms 0-\(HybridTimestamp.maximumWallMillis), logical 0-65535]"
+            )
+        }
         return (
             Dot(replica: entries[Int(index)].replica, counter: counter),
             HybridTimestamp(wallMillis: wall, logical: logical)
         )
+    }
+
+    /// Refuses a write id given with two timestamps: one write has one timestamp in every
+    /// field it sets.
+    private static func checkOneTimestampPerWrite(_ stamps: inout [(dot: Dot, timestamp: HybridTimestamp)])
+        throws(ProtocolError)
+    {
+        stamps.sort { $0.dot < $1.dot }
+        for (previous, next) in zip(stamps, stamps.dropFirst())
+        where previous.dot == next.dot && previous.timestamp != next.timestamp {
+            throw invalid("write \(next.dot) is given with two timestamps; one write has one timestamp")
+        }
     }
 
     static func fieldValue(_ json: JSONValue) throws(ProtocolError) -> FieldValue {

@@ -115,7 +115,8 @@ struct MessageFields {
             guard ProtocolLimits.isLineageToken(token) else {
                 throw invalid("\(type).\(key) holds a token that is not 1-64 characters of A-Z a-z 0-9 _ . -")
             }
-            entries.append(LineageEntry(token: token, counter: try entry.integer("counter", in: 1...Int64.max)))
+            entries.append(
+                LineageEntry(token: token, counter: try entry.integer("counter", in: 1...Dot.maximumCounter)))
         }
         return entries
     }
@@ -130,9 +131,11 @@ struct MessageFields {
         var ranges: [ClosedRange<Int64>] = []
         for element in elements {
             guard case .array(let bounds) = element, bounds.count == 2, case .integer(let low) = bounds[0],
-                case .integer(let high) = bounds[1], low >= 1, low <= high
+                case .integer(let high) = bounds[1], low >= 1, low <= high, high <= Dot.maximumCounter
             else {
-                throw invalid("\(type).\(key) holds a range that is not [low, high] with 1 <= low <= high")
+                throw invalid(
+                    "\(type).\(key) holds a range that is not [low, high] with 1 <= low <= high <= \(Dot.maximumCounter)"
+                )
             }
             ranges.append(low...high)
         }
@@ -170,7 +173,19 @@ struct MessageFields {
                 throw invalid("\(type).\(key)[\(index)]: \(error.message)")
             }
         }
+        try checkEachRecordOnce(records, key)
         return records
+    }
+
+    /// Refuses a list naming one record twice: a batch holds each record at most once.
+    private func checkEachRecordOnce(_ records: [KeyedRecord], _ key: String) throws(ProtocolError) {
+        guard records.count > 1 else { return }
+        var seen = Set<RecordIdentity>(minimumCapacity: records.count)
+        for record in records where !seen.insert(RecordIdentity(record)).inserted {
+            throw invalid(
+                "\(type).\(key) holds \(record.collection) \(record.key.debugDescription) twice; a batch holds each record once"
+            )
+        }
     }
 
     private func tooMany(_ count: Int, _ maximum: Int) -> ProtocolError {
@@ -181,13 +196,28 @@ struct MessageFields {
         guard let value = self[key] else { throw missing(key) }
         guard case .object = value else { throw wrongType(key, "an object", value) }
         let inner = MessageFields(members: value.objectMembers, type: "\(type).\(key)", id: id)
-        return StreamCursor(epoch: try inner.string("epoch"), seq: try inner.integer("seq", in: 0...Int64.max))
+        let epoch = try inner.string("epoch")
+        guard (1...ProtocolLimits.maximumEpochLength).contains(epoch.utf8.count) else {
+            throw invalid("\(type).\(key).epoch must be 1-\(ProtocolLimits.maximumEpochLength) bytes")
+        }
+        return StreamCursor(epoch: epoch, seq: try inner.integer("seq", in: 0...ProtocolLimits.maximumSeq))
     }
 
     init(members: [JSONValue.Member], type: String, id: RequestID?) {
         self.members = members
         self.type = type
         self.id = id
+    }
+}
+
+/// A record's collection and key, hashed together.
+private struct RecordIdentity: Hashable {
+    let collection: String
+    let key: String
+
+    init(_ record: KeyedRecord) {
+        collection = record.collection
+        key = record.key
     }
 }
 

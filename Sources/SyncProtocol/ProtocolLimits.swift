@@ -16,6 +16,10 @@ public enum ProtocolLimits {
     public static let maximumOwnRenamings = 64
     /// The most renamings a welcome carries.
     public static let maximumRenamings = 256
+    /// The largest sequence number a cursor names (2^53 - 1, as counters).
+    public static let maximumSeq: Int64 = Dot.maximumCounter
+    /// The longest epoch id, in bytes.
+    public static let maximumEpochLength = 64
 
     /// Whether `token` is a well-formed lineage token: 1-64 characters of A-Z a-z 0-9 _ . -
     /// (the replica id alphabet).

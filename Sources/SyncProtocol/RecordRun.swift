@@ -79,10 +79,14 @@ struct RecordRun {
 
     /// Checks the run and appends its records, one per row, sharing one names array.
     func appendRecords(to records: inout [KeyedRecord]) throws(ProtocolError) {
+        guard (1...KeyedRecord.maximumRunWriters).contains(writers.count) else {
+            throw KeyedRecord.invalid("run w names 1-\(KeyedRecord.maximumRunWriters) writers (got \(writers.count))")
+        }
         var replicas: [ReplicaID] = []
         replicas.reserveCapacity(writers.count)
         for writer in writers {
             guard let replica = try? ReplicaID(writer) else { throw KeyedRecord.invalid("run w holds replica ids") }
+            guard !replicas.contains(replica) else { throw KeyedRecord.invalid("run w names \(replica) twice") }
             replicas.append(replica)
         }
         // Checked once; every row's write shares the array.
@@ -97,12 +101,13 @@ struct RecordRun {
                 throw KeyedRecord.invalid(
                     "run row \(row.key.debugDescription) holds \(row.values.count) values for \(names.count) fields")
             }
-            guard row.writer >= 0, row.writer < replicas.count, row.counter > 0, row.wall >= 0,
+            guard row.writer >= 0, row.writer < replicas.count, row.counter > 0, row.counter <= Dot.maximumCounter,
+                row.wall >= 0,
                 row.wall <= HybridTimestamp.maximumWallMillis, row.logical >= 0,
                 row.logical <= HybridTimestamp.maximumLogical
             else {
                 throw KeyedRecord.invalid(
-                    "run row \(row.key.debugDescription): a write is [writer index, counter > 0, wall ms, logical 0-65535]"
+                    "run row \(row.key.debugDescription): a write is [writer index, counter 1-\(Dot.maximumCounter), wall ms 0-\(HybridTimestamp.maximumWallMillis), logical 0-65535]"
                 )
             }
             let write = SingleWrite(

@@ -27,8 +27,8 @@ extension MessageFields {
                 throw invalid("\(type).\(key) names a replica id that is not 1-64 characters of A-Z a-z 0-9 _ . -")
             }
             guard old != new else { throw invalid("\(type).\(key) renames replica \(old) to itself") }
-            let after = try entry.integer("after", in: 0...Int64.max)
-            let through = try entry.optionalInteger("through", in: after...Int64.max)
+            let after = try entry.integer("after", in: 0...Dot.maximumCounter)
+            let through = try entry.optionalInteger("through", in: after...Dot.maximumCounter)
             renamings.append(ReplicaRenaming(old: old, new: new, after: after, through: through))
         }
         return renamings

@@ -1,4 +1,5 @@
 import SyncProtocol
+import SyncStore
 
 /// Where and how the daemon serves.
 public struct DaemonConfiguration: Sendable {
@@ -13,6 +14,9 @@ public struct DaemonConfiguration: Sendable {
     /// How often to look for changes written by other processes (an import beside the daemon)
     /// and for new revocations.
     public var pollInterval: Duration
+    /// How far ahead of the daemon's clock a pushed write may be stamped, in ms (default 15
+    /// minutes); records with later writes are refused `clock_ahead`.
+    public var maximumClockAhead: Int64 = StoreOptions.defaultMaximumClockAhead
     /// How long a new connection may take to say `hello`.
     public var helloTimeout: Duration
     /// How long a greeted connection may stay without a request (told in `welcome`).

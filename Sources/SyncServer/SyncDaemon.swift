@@ -33,7 +33,9 @@ public final class SyncDaemon: Service, Sendable {
         self.policy = policy
         self.logger = logger
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        store = try SyncStore(.file(configuration.storePath), schema: schema, options: .init(registersDots: true))
+        var options = StoreOptions(registersDots: true)
+        options.maximumClockAhead = configuration.maximumClockAhead
+        store = try SyncStore(.file(configuration.storePath), schema: schema, options: options)
         // Pulls read each principal's scope through these indexes, not the whole store.
         try store.addIndexes(policy.scopeIndexes)
         authority = try TokenAuthority.loadOrCreate(
@@ -206,6 +208,7 @@ public final class SyncDaemon: Service, Sendable {
                 store: store, policy: policy, authenticator: token,
                 configuration: .init(
                     epoch: epoch, maximumLine: configuration.maximumLine, maximumBatch: configuration.maximumBatch,
+                    maximumClockAhead: configuration.maximumClockAhead,
                     idleTimeoutMillis: configuration.idleTimeout.milliseconds)))
         do {
             try await connection.executeThenClose { inbound, outbound in

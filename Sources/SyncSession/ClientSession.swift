@@ -88,6 +88,8 @@ public final class ClientSession {
     /// Push tips another conversation of this store cannot have made meanwhile: those saved
     /// before this one began, and those it sent.
     private var ownTips = Set<String>()
+    /// Records this conversation made again after a `clock_ahead` refusal.
+    private var restampedRecords = Set<RecordKey>()
     public private(set) var report = SyncReport()
 
     public init(store: SyncStore, configuration: Configuration) {
@@ -210,6 +212,8 @@ public final class ClientSession {
             try store.save(settings: settings, cursors: cursors)
             // Writes other copies moved, that this store took in before they did, move too.
             try store.learn(welcome.renamings)
+            // Stamp by the daemon's clock: a write stamped too far ahead of it is refused.
+            if let time = welcome.time { try store.setClock(peerMillis: time, at: store.nowMillis()) }
         }
         pullCursor = welcome.cursor.seq
         daemonEpoch = welcome.cursor.epoch
@@ -301,9 +305,10 @@ public final class ClientSession {
     ) throws(SessionError) -> [Event] {
         let refusedIndexes = Set(result.refused.map(\.index))
         let accepted = keys.enumerated().filter { !refusedIndexes.contains($0.offset) }.map(\.element)
+        let restamped = try restampClockAhead(result.refused)
+        let flagged = result.refused.filter { !restamped.contains(RecordKey($0.collection, $0.key)) }
         try storeCall {
-            try store.recordRefusals(
-                result.refused.map { ($0.collection, $0.key, $0.code, $0.message) }, accepted: accepted)
+            try store.recordRefusals(flagged.map { ($0.collection, $0.key, $0.code, $0.message) }, accepted: accepted)
             var settings = [pushedEpochName: result.cursor.epoch]
             if let tip = pushingLineage { settings[lineageSentName] = String(tip.counter) }
             var sent = try sentWrites() ?? CounterRanges()
@@ -314,8 +319,26 @@ public final class ClientSession {
             if sent != before { settings[sentName] = sent.text }
             try store.save(settings: settings, cursors: [pushCursorName: nextCursor, pushedSeqName: result.cursor.seq])
         }
-        report.refused += result.refused.count
+        report.refused += flagged.count
         return [.pushed(sent: keys.count, accepted: result.accepted, refused: result.refused)] + (try pushNext())
+    }
+
+    /// Records refused `clock_ahead` hold our writes stamped by a clock that ran ahead of the
+    /// daemon's: each is made again as a new write stamped now (the clock was set by the
+    /// daemon's at welcome), so it goes up in the next push and nothing is lost. Once per
+    /// record and conversation; those restamped are returned.
+    private func restampClockAhead(_ refused: [DaemonMessage.Refusal]) throws(SessionError) -> Set<RecordKey> {
+        let candidates = refused.filter { $0.code == RefusalCode.clockAhead }
+            .map { RecordKey($0.collection, $0.key) }.filter { !restampedRecords.contains($0) }
+        guard !candidates.isEmpty else { return [] }
+        let done: [RecordKey] = try storeCall {
+            let now = try store.clockNowMillis()
+            return try store.write { transaction in
+                try candidates.filter { try transaction.restamp($0.collection, key: $0.key, after: now) }
+            }
+        }
+        restampedRecords.formUnion(done)
+        return Set(done)
     }
 
     /// The counters of `replica`'s writes that `state` holds.
@@ -467,6 +490,17 @@ public final class ClientSession {
         } catch {
             throw SessionError(code: "internal_error", "\(error)")
         }
+    }
+}
+
+/// A record's collection and key.
+struct RecordKey: Hashable {
+    let collection: String
+    let key: String
+
+    init(_ collection: String, _ key: String) {
+        self.collection = collection
+        self.key = key
     }
 }
 

@@ -12,16 +12,25 @@ public final class DaemonSession {
         public var epoch: String
         public var maximumLine: Int
         public var maximumBatch: Int
+        /// How far ahead of the daemon's wall clock a pushed write may be stamped, in ms; a
+        /// record carrying a later new write is refused `clock_ahead`.
+        public var maximumClockAhead: Int64
+        /// The most renamings kept for one principal; more are not taken in.
+        public var maximumRenamingsPerPrincipal: Int
         /// Told in `welcome.idle_timeout_ms` (the driver enforces it); nil: not told.
         public var idleTimeoutMillis: Int64?
 
         public init(
             epoch: String, maximumLine: Int = ProtocolLimits.defaultMaximumLine,
-            maximumBatch: Int = ProtocolLimits.defaultMaximumBatch, idleTimeoutMillis: Int64? = nil
+            maximumBatch: Int = ProtocolLimits.defaultMaximumBatch,
+            maximumClockAhead: Int64 = StoreOptions.defaultMaximumClockAhead,
+            maximumRenamingsPerPrincipal: Int = 8, idleTimeoutMillis: Int64? = nil
         ) {
             self.epoch = epoch
             self.maximumLine = maximumLine
             self.maximumBatch = maximumBatch
+            self.maximumClockAhead = maximumClockAhead
+            self.maximumRenamingsPerPrincipal = maximumRenamingsPerPrincipal
             self.idleTimeoutMillis = idleTimeoutMillis
         }
     }
@@ -166,7 +175,7 @@ public final class DaemonSession {
         guard hello.replica != store.replicaID else {
             throw ProtocolError(.replicaClash, "the client uses the daemon's own replica id \(hello.replica)")
         }
-        try learnRenamings(hello.renamings ?? [], by: principal)
+        try learnRenamings(hello.renamings ?? [], of: hello.replica, by: principal)
         let (owner, seen) = try store.greet(
             hello.replica, owner: principal.binding, cursor: hello.cursor.map { ($0.epoch, $0.seq) })
         guard owner == principal.binding else {
@@ -192,20 +201,56 @@ public final class DaemonSession {
             subject: principal.subject, repush: repush,
             cursor: StreamCursor(epoch: configuration.epoch, seq: resume), maximumLine: configuration.maximumLine,
             maximumBatch: configuration.maximumBatch,
-            renamings: try store.renamings(limit: ProtocolLimits.maximumRenamings),
-            idleTimeoutMillis: configuration.idleTimeoutMillis)
+            renamings: try store.renamings(limit: ProtocolLimits.maximumRenamings), time: store.nowMillis(),
+            maximumClockAhead: configuration.maximumClockAhead, idleTimeoutMillis: configuration.idleTimeoutMillis)
         return Output(messages: [.welcome(welcome)])
     }
 
-    /// Takes in the renamings a client made, to pass on to every device: those of replica ids
-    /// bound to the same principal (a device renames only its own writes).
-    private func learnRenamings(_ renamings: [ReplicaRenaming], by principal: Principal) throws {
+    /// Takes in the renamings a client made, to pass on to every device. Only a device's own
+    /// moves are kept: the old id bound to the same principal (or, for a daemon that never met
+    /// it, unbound with the client's own id as the new one), the new id bound to no other
+    /// principal, no cycle through the renamings known, and at most
+    /// `maximumRenamingsPerPrincipal` for one principal. The rest are dropped: a device cannot
+    /// fill every welcome with renamings of replicas it does not own.
+    private func learnRenamings(_ renamings: [ReplicaRenaming], of replica: ReplicaID, by principal: Principal)
+        throws
+    {
+        guard !renamings.isEmpty else { return }
+        var known = try store.renamings()
+        func owned(_ id: ReplicaID) throws -> Bool {
+            if id == replica { return true }
+            return try store.owner(of: id) == principal.binding
+        }
+        var count = try known.filter { try owned($0.old) || (try owned($0.new)) }.count
         var own: [ReplicaRenaming] = []
-        for renaming in renamings {
-            let owners = [try store.owner(of: renaming.old), try store.owner(of: renaming.new)]
-            if owners.allSatisfy({ $0 == nil || $0 == principal.binding }) { own.append(renaming) }
+        for renaming in renamings where !known.contains(renaming) {
+            guard count < configuration.maximumRenamingsPerPrincipal else { break }
+            let oldOwner = try store.owner(of: renaming.old)
+            let newOwner = try store.owner(of: renaming.new)
+            guard oldOwner == principal.binding || (oldOwner == nil && renaming.new == replica),
+                newOwner == nil || newOwner == principal.binding,
+                !Self.reaches(renaming.old, from: renaming.new, through: known)
+            else { continue }
+            own.append(renaming)
+            known.append(renaming)
+            count += 1
         }
         try store.learn(own)
+    }
+
+    /// Whether following `renamings` (old to new) from `start` comes to `target`.
+    private static func reaches(_ target: ReplicaID, from start: ReplicaID, through renamings: [ReplicaRenaming])
+        -> Bool
+    {
+        var seen: Set<ReplicaID> = [start]
+        var frontier = [start]
+        while let next = frontier.popLast() {
+            if next == target { return true }
+            for renaming in renamings where renaming.old == next && seen.insert(renaming.new).inserted {
+                frontier.append(renaming.new)
+            }
+        }
+        return false
     }
 
     /// A guard for a client that keeps its lineage: refused with `replica_diverged` when the
@@ -239,7 +284,7 @@ public final class DaemonSession {
                 principal = bound
             } else {
                 return AccessRefusal(
-                    code: "relayed_write",
+                    code: RefusalCode.relayedWrite,
                     "\(record.collection) \(record.key) carries writes by replica \(author), which has never synced with this daemon"
                 )
             }
@@ -248,6 +293,41 @@ public final class DaemonSession {
             }
         }
         return nil
+    }
+
+    /// A record carrying a new write stamped further ahead of the daemon's clock than the
+    /// bound: its writer's clock runs ahead (or lies). Taking it would drag every clock forward
+    /// and let it win every conflict; its writer stamps it again by the daemon's time.
+    private func clockAhead(_ record: KeyedRecord, stored: RecordState?) -> AccessRefusal? {
+        let latest: HybridTimestamp?
+        if case .singleWrite(let write) = record.body {
+            latest = stored?.context.covers(write.dot) == true ? nil : write.timestamp
+        } else {
+            latest = record.state.latestTimestamp(notCoveredBy: stored?.context)
+        }
+        let now = store.nowMillis()
+        guard let latest, latest.wallMillis > now, latest.wallMillis - now > configuration.maximumClockAhead else {
+            return nil
+        }
+        return AccessRefusal(
+            code: RefusalCode.clockAhead,
+            "\(record.collection) \(record.key) carries a write stamped \(latest.wallMillis - now) ms ahead of the daemon's clock; the most is \(configuration.maximumClockAhead) ms: stamp it again by the daemon's time (welcome.time)"
+        )
+    }
+
+    /// A live record missing a field its collection requires, or holding it empty.
+    private func required(_ record: KeyedRecord, stored: RecordState?) -> AccessRefusal? {
+        guard let schema = try? store.schema.collection(record.collection) else { return nil }
+        let missing: String?
+        if case .singleWrite(let write) = record.body, stored == nil {
+            missing = schema.missingRequiredField(in: write)
+        } else {
+            missing = schema.missingRequiredField(in: record.state, merging: stored)
+        }
+        guard let missing else { return nil }
+        return AccessRefusal(
+            code: RefusalCode.missingField,
+            "\(record.collection) \(record.key) needs \(missing) (present and not empty)")
     }
 
     /// Whether merging `incoming` would change `stored`, beyond moving writes a renaming
@@ -274,6 +354,10 @@ public final class DaemonSession {
             do {
                 try store.validate(record)
                 let stored = try store.record(record.collection, key: record.key)
+                if let refusal = clockAhead(record, stored: stored) ?? required(record, stored: stored) {
+                    refuse(refusal.code, refusal.message)
+                    continue
+                }
                 if let refusal = try authorize(record, stored: stored, pusher: reader.principal) {
                     refuse(refusal.code, refusal.message)
                     continue

@@ -17,7 +17,7 @@ extension Simulation {
         let client = ClientSession(store: device.store, configuration: configuration)
         let daemon = DaemonSession(
             store: daemonStore, policy: policy, authenticator: SimulatedTokens(),
-            configuration: .init(epoch: epoch, maximumBatch: 50))
+            configuration: .init(epoch: epoch, maximumBatch: 50, maximumClockAhead: options.maximumClockAhead))
         nextConnection += 1
         let connection = SimulatedConnection(
             id: nextConnection, device: index, client: client, daemon: daemon, daemonRun: daemonRun, now: time.now)

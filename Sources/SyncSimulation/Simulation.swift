@@ -47,6 +47,7 @@ public final class Simulation {
         faultsActive = true
         daemonClock = SkewedClock(time: time, skew: 0)
         var storeOptions = StoreOptions(registersDots: true, newReplicaID: ReplicaID(unchecked: "daemon"))
+        storeOptions.maximumClockAhead = options.maximumClockAhead
         let generator = Mutex(SplitMix64(seed: ~options.seed))
         storeOptions.random = { generator.withLock { $0.next() } }
         storeOptions.defects = options.storeDefects
@@ -100,6 +101,7 @@ public final class Simulation {
         let crashes = CrashSwitch()
         crashes.random = random
         var storeOptions = StoreOptions(newReplicaID: ReplicaID(unchecked: name))
+        storeOptions.maximumClockAhead = options.maximumClockAhead
         // The device's own seeded source of lineage tokens and new replica ids.
         let generator = Mutex(SplitMix64(seed: options.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(devices.count)))
         storeOptions.random = { generator.withLock { $0.next() } }

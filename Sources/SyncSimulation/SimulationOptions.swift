@@ -11,6 +11,15 @@ public struct SimulationOptions: Sendable {
     public var faults = FaultOptions()
     /// Records per push or pull batch (small, so conversations have many steps to cut).
     public var batchSize = 5
+
+    /// The clock bound of every replica, in ms: four times the largest skew plus the daemon's
+    /// default. A device's clock, set by the daemon's at one skew and jumped to the opposite
+    /// one since, is at most four skews from what it took in, so no skewed device's write is
+    /// refused `clock_ahead` and no clock falls back. The harness's history does not yet
+    /// follow a write stamped again after such a refusal (the session tests prove that path).
+    public var maximumClockAhead: Int64 {
+        Int64(faults.skewSeconds) * 4_000 + StoreOptions.defaultMaximumClockAhead
+    }
     /// Deliberately broken behaviours, for the harness's self-test.
     @_spi(Defects) public var storeDefects: StoreDefects = []
     @_spi(Defects) public var sessionDefects: SessionDefects = []

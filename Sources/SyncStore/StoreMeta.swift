@@ -11,15 +11,22 @@ struct StoreMeta {
     var clock: HybridLogicalClock
     var seq: Int64
 
-    static func load(_ db: Database, physicalClock: any PhysicalClock) throws -> StoreMeta {
+    /// Reads the metadata row; the hybrid clock runs on `store`'s wall clock plus the saved
+    /// offset, bounded by its `maximumClockAhead`.
+    static func load(_ db: Database, store: SyncStore) throws -> StoreMeta {
         let statement = try db.cachedStatement(
-            sql: "SELECT counter, hlc, seq, replica_id FROM _sync_meta WHERE singleton = 1")
+            sql: "SELECT counter, hlc, seq, replica_id, clock_offset FROM _sync_meta WHERE singleton = 1")
         guard let row = try Row.fetchOne(statement) else {
             throw StoreError(.storage, "the store has no metadata row")
         }
+        let offset: Int64 = row[4]
+        let physical: any PhysicalClock =
+            offset == 0 ? store.physicalClock : OffsetClock(base: store.physicalClock, offset: offset)
         return StoreMeta(
             replica: ReplicaID(unchecked: row[3]), counter: row[0],
-            clock: HybridLogicalClock(physicalClock: physicalClock, latest: HybridTimestamp(rawValue: row[1])),
+            clock: HybridLogicalClock(
+                physicalClock: physical, latest: HybridTimestamp(rawValue: row[1]),
+                maximumAhead: store.options.maximumClockAhead),
             seq: row[2])
     }
 

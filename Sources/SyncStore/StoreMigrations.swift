@@ -127,6 +127,15 @@ enum StoreMigrations {
             // again with another is a copy's write, even where no record still holds the first.
             try db.execute(sql: "ALTER TABLE _sync_dots ADD COLUMN timestamp INTEGER")
         }
+        migrator.registerMigration("v7-sync-clock-offset") { db in
+            // How far the daemon's clock is from this device's, in ms: the hybrid clock reads
+            // the wall clock plus this, so a device whose clock is off stamps by the daemon's.
+            try db.execute(
+                sql: """
+                    ALTER TABLE _sync_meta ADD COLUMN clock_offset INTEGER NOT NULL DEFAULT 0
+                        CHECK (abs(clock_offset) <= 140737488355327)
+                    """)
+        }
         return migrator
     }
 

@@ -10,6 +10,11 @@ public struct StoreOptions: Sendable {
     /// The replica id a new store takes (the simulator's, so runs are reproducible); nil
     /// draws a random one. An existing store keeps its own.
     public var newReplicaID: ReplicaID?
+    /// The furthest the hybrid clock may run ahead of the wall clock, in ms (nil: no bound):
+    /// a merged timestamp further ahead is taken in only up to it (see `HybridLogicalClock`).
+    public var maximumClockAhead: Int64? = StoreOptions.defaultMaximumClockAhead
+    /// The default bound on how far ahead a clock may run: 15 minutes.
+    public static let defaultMaximumClockAhead: Int64 = 15 * 60 * 1000
     /// Random 64-bit values for lineage tokens and new replica ids (the simulator injects a
     /// seeded source, so a run replays).
     public var random: @Sendable () -> UInt64 = { UInt64.random(in: .min ... .max) }

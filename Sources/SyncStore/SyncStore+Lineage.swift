@@ -146,7 +146,7 @@ extension SyncStore {
     @discardableResult
     public func rekey(after: Int64, clearing: [String] = []) throws(StoreError) -> ReplicaRenaming {
         let renaming = try transaction { db in
-            var meta = try StoreMeta.load(db, physicalClock: physicalClock)
+            var meta = try StoreMeta.load(db, store: self)
             let renaming = ReplicaRenaming(
                 old: meta.replica, new: ReplicaID.random(options.random), after: max(0, min(after, meta.counter)),
                 through: meta.counter)

@@ -45,7 +45,7 @@ extension SyncStore {
         return try transaction { db in
             var lineage = lineage
             if let claim = lineage { try SyncStore.advanceLineage(claim, db) }
-            var meta = try StoreMeta.load(db, physicalClock: physicalClock)
+            var meta = try StoreMeta.load(db, store: self)
             let seqBefore = meta.seq
             let storage = RecordStorage(db)
             var summary = MergeSummary()

@@ -149,7 +149,7 @@ extension SyncStore {
         guard !records.isEmpty else { return }
         let tables = try records.map { record throws(StoreError) in try table(record.collection) }
         try transaction { db in
-            var meta = try StoreMeta.load(db, physicalClock: physicalClock)
+            var meta = try StoreMeta.load(db, store: self)
             let storage = RecordStorage(db)
             for (record, table) in zip(records, tables) {
                 let stored = try storage.load(table, key: record.key)

@@ -15,7 +15,7 @@ public final class WriteTransaction {
     init(store: SyncStore, db: Database) throws {
         self.store = store
         storage = RecordStorage(db)
-        meta = try StoreMeta.load(db, physicalClock: store.physicalClock)
+        meta = try StoreMeta.load(db, store: store)
         counterAtStart = meta.counter
         // Timestamps apart from a copy's: a leap of up to a millisecond once per opening (a
         // copied store's file opens elsewhere too), and a random start in each millisecond.
@@ -223,6 +223,26 @@ public final class WriteTransaction {
         return try commit(table, key: key, stored: stored) { state, dot, timestamp in
             state.write(written, dot: dot, timestamp: timestamp)
         }
+    }
+
+    /// Makes again, as one new write stamped now, this replica's values of the record stamped
+    /// after `wallMillis` (a clock that ran ahead; see `RecordState.restamped`). False when
+    /// it holds none.
+    public func restamp(_ collection: String, key: String, after wallMillis: Int64) throws(StoreError) -> Bool {
+        let table = try store.table(collection)
+        let stored = try perform { try storage.load(table, key: key) }
+        guard stored.location != .absent,
+            stored.state.latestTimestamp(notCoveredBy: nil).map({ $0.wallMillis > wallMillis }) == true
+        else { return false }
+        let before = meta
+        let (dot, timestamp, seq) = nextWrite()
+        guard let state = stored.state.restamped(writtenBy: meta.replica, after: wallMillis, as: dot, at: timestamp)
+        else {
+            meta = before
+            return false
+        }
+        try perform { try storage.save(table, key: key, state: state, seq: seq, replacing: stored) }
+        return true
     }
 
     /// Saves the clocks, and a lineage entry when the transaction wrote; called once, just

@@ -40,6 +40,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The most records in one push or pull batch.")
     var maxBatch = 1_000
 
+    @Option(
+        help: ArgumentHelp(
+            "How far ahead of this daemon's clock a pushed write may be stamped, in seconds.",
+            discussion: "A record carrying a later write is refused (clock_ahead); its device stamps it again."))
+    var maxClockAhead = 900
     @Option(help: "Seconds a new connection may take to say hello.")
     var helloTimeout = 10.0
 
@@ -71,6 +76,7 @@ struct Serve: AsyncParsableCommand {
         }
         guard maxLine >= 1_024 else { throw ValidationError("--max-line must be at least 1024") }
         guard (1...100_000).contains(maxBatch) else { throw ValidationError("--max-batch must be 1-100000") }
+        guard (1...86_400).contains(maxClockAhead) else { throw ValidationError("--max-clock-ahead must be 1-86400") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
@@ -83,14 +89,16 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "yongai-syncd")
         let daemon: SyncDaemon
+        var configuration = DaemonConfiguration(
+            dataDirectory: data.directory, host: host, port: port, maximumLine: maxLine, maximumBatch: maxBatch,
+            helloTimeout: .milliseconds(Int64(helloTimeout * 1_000)),
+            idleTimeout: .milliseconds(Int64(idleTimeout * 1_000)),
+            lineTimeout: .milliseconds(Int64(lineTimeout * 1_000)), maximumConnections: maxConnections,
+            maximumConnectionsPerPrincipal: maxConnectionsPerPrincipal)
+        configuration.maximumClockAhead = Int64(maxClockAhead) * 1_000
         do {
             daemon = try SyncDaemon(
-                configuration: .init(
-                    dataDirectory: data.directory, host: host, port: port, maximumLine: maxLine, maximumBatch: maxBatch,
-                    helloTimeout: .milliseconds(Int64(helloTimeout * 1_000)),
-                    idleTimeout: .milliseconds(Int64(idleTimeout * 1_000)),
-                    lineTimeout: .milliseconds(Int64(lineTimeout * 1_000)), maximumConnections: maxConnections,
-                    maximumConnectionsPerPrincipal: maxConnectionsPerPrincipal),
+                configuration: configuration,
                 schema: YongaiCollections.schema, policy: YongaiAccessPolicy(), logger: logger)
         } catch {
             throw CleanExit.message("yongai-syncd: cannot open \(data.directory): \(error)")

@@ -81,4 +81,47 @@ import Testing
         #expect(stamp.logical == 5)
         #expect(HybridTimestamp(rawValue: stamp.rawValue) == stamp)
     }
+
+    /// The crash: a received stamp at the top of the range traps no later operation.
+    @Test func everyOperationSaturatesAtTheLargestTimestamp() {
+        let clock = ManualClock(millis: 1_764_000_000_000)
+        for logical in [HybridTimestamp.maximumLogical - 1, HybridTimestamp.maximumLogical] {
+            var hlc = HybridLogicalClock(physicalClock: clock)
+            let far = HybridTimestamp(wallMillis: HybridTimestamp.maximumWallMillis, logical: logical)
+            #expect(hlc.receive(far) == .maximum)
+            #expect(hlc.now() == .maximum)
+            #expect(hlc.now(logicalStart: 5) == .maximum)
+            #expect(hlc.receive(far) == .maximum)
+            hlc.leap(by: 1_000)
+            #expect(hlc.latest == .maximum)
+        }
+        #expect(HybridTimestamp.maximum.successor == .maximum)
+    }
+
+    /// A bounded clock takes in a remote stamp only up to its wall clock plus the bound: one
+    /// device whose clock runs ahead cannot drag it forward for good.
+    @Test func aBoundedClockTakesInRemoteStampsOnlyUpToTheBound() {
+        let clock = ManualClock(millis: 1_764_000_000_000)
+        var hlc = HybridLogicalClock(physicalClock: clock, maximumAhead: 60_000)
+        let received = hlc.receive(HybridTimestamp(wallMillis: 1_764_000_000_000 + 3_600_000, logical: 0))
+        #expect(received.wallMillis == 1_764_000_000_000 + 60_001)
+        #expect(hlc.now().wallMillis == 1_764_000_000_000 + 60_001)
+        // Within the bound, a remote stamp is taken in whole.
+        var near = HybridLogicalClock(physicalClock: clock, maximumAhead: 60_000)
+        let within = HybridTimestamp(wallMillis: 1_764_000_000_000 + 30_000, logical: 7)
+        #expect(near.receive(within) == within.successor)
+    }
+
+    /// A stored reading beyond the bound (taken in before the bound existed) falls back to the
+    /// wall clock; one within it is kept, so the clock never goes back inside the bound.
+    @Test func aStoredReadingBeyondTheBoundFallsBackToTheWallClock() {
+        let clock = ManualClock(millis: 1_764_000_000_000)
+        let poisoned = HybridLogicalClock(physicalClock: clock, latest: .maximum, maximumAhead: 60_000)
+        #expect(poisoned.latest == HybridTimestamp(wallMillis: 1_764_000_000_000, logical: 0))
+        let ahead = HybridTimestamp(wallMillis: 1_764_000_000_000 + 59_000, logical: 3)
+        #expect(HybridLogicalClock(physicalClock: clock, latest: ahead, maximumAhead: 60_000).latest == ahead)
+        // An unbounded bound near the top of the range does not overflow.
+        let huge = HybridLogicalClock(physicalClock: clock, maximumAhead: .max)
+        #expect(huge.limit?.wallMillis == HybridTimestamp.maximumWallMillis)
+    }
 }

@@ -158,15 +158,42 @@ import YongaiDomain
         #expect(one.store.replicaID != two.store.replicaID)
     }
 
-    @Test func aLaterWriteHasALargerTimestampEvenWhenTheClockGoesBack() throws {
+    @Test func aLaterWriteHasALargerTimestampEvenWhenTheClockGoesBackWithinTheBound() throws {
         let fixture = try StoreFixture()
         try fixture.store.write { try $0.put("stations", key: "st-1", Samples.station()) }
-        fixture.clock.advance(by: -3_600_000)
+        fixture.clock.advance(by: -StoreOptions.defaultMaximumClockAhead + 60_000)
         let reopened = try fixture.reopen()
         try reopened.write { try $0.put("stations", key: "st-1", ["status": .text("full")]) }
         let state = try #require(try reopened.record("stations", key: "st-1"))
         let name = try #require(state.register(of: "name")?.winner)
         let status = try #require(state.register(of: "status")?.winner)
         #expect(status.timestamp > name.timestamp)
+    }
+
+    /// A write stamped at the largest timestamp, taken in by a store without a bound (as
+    /// every store was before the bound existed), saturates the clock instead of trapping;
+    /// opened with the bound, the store's clock falls back to the wall clock at its next write.
+    @Test func aClockPoisonedAtTheLargestTimestampSaturatesThenFallsBack() throws {
+        var unbounded = StoreOptions()
+        unbounded.maximumClockAhead = nil
+        let fixture = try StoreFixture(options: unbounded)
+        var state = RecordState()
+        let far = HybridTimestamp(wallMillis: HybridTimestamp.maximumWallMillis, logical: 0xFFFE)
+        state.put(
+            Samples.station().map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 },
+            dot: Dot(replica: ReplicaID(unchecked: "far-rider"), counter: 1), timestamp: far)
+        try fixture.store.merge([KeyedRecord(collection: "stations", key: "st-9", state: state)])
+        for status in ["full", "closed", "open"] {
+            try fixture.store.write { try $0.put("stations", key: "st-9", ["status": .text(status)]) }
+        }
+        let saturated = try #require(try fixture.store.record("stations", key: "st-9")?.register(of: "status")?.winner)
+        #expect(saturated.timestamp == .maximum)
+        try fixture.store.close()
+
+        let bounded = try fixture.reopen()
+        try bounded.write { try $0.put("stations", key: "st-9", ["status": .text("full")]) }
+        let status = try #require(try bounded.record("stations", key: "st-9")?.register(of: "status")?.winner)
+        #expect(status.value == .text("full"))
+        #expect(status.timestamp.wallMillis <= fixture.clock.nowMillis())
     }
 }
