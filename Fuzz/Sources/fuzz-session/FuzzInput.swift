@@ -24,9 +24,9 @@ struct FuzzInput {
         options[pick(options.count)]
     }
 
-    /// True about once in `odds` choices.
+    /// True about once in `odds` choices (never past the end).
     mutating func chance(_ odds: Int) -> Bool {
-        pick(odds) == 0
+        pick(odds) == odds - 1
     }
 
     /// The next `count` bytes (fewer at the end).
