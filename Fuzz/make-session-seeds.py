@@ -21,6 +21,9 @@ def hello(slot, device, cursor=None):
     return [slot, HELLO, device, NO] + ([NO] if cursor is None else [1, NO, *cursor]) + [NO, NO]
 
 
+# A write's choices: collection, key, dot (2: the next counter), stamp, delete?, [whole? when the
+# device has seen the record], the values, [which fields, when not whole], far context?, [the
+# state written over after it? when seen].
 def new(slot, collection, key=0, stamp=NORMAL):
     values = {STATIONS: [0] * 7, CHECKINS: [0] * 5, APPEALS: [0] * 5}[collection]
     return [slot, WRITE, collection, key, 2, *stamp, NO, *values, NO]
@@ -33,11 +36,11 @@ def edit(slot, collection, field, value, key=0, stamp=NORMAL):
     values[field] = value
     if collection == APPEALS:
         values = values[:1] + values[2:]  # category is no choice
-    return [slot, WRITE, collection, key, 2, *stamp, NO, NO, *values, field, NO, NO]
+    return [slot, WRITE, collection, key, 2, *stamp, NO, NO, *values, field, NO, NO, NO]
 
 
 def delete(slot, collection, key=0):
-    return [slot, WRITE, collection, key, 2, *NORMAL, 5, NO]
+    return [slot, WRITE, collection, key, 2, *NORMAL, 5, NO, NO]
 
 
 push = lambda slot: [slot, PUSH, NO]
@@ -52,7 +55,7 @@ seeds = {
     + push(0) + hello(1, ADM_A) + pull(1) + edit(1, APPEALS, 3, 1) + push(1) + pull(0) + new(0, CHECKINS, 1)
     + push(0) + hello(2, STAFF) + pull(2) + edit(2, APPEALS, 4, 0) + push(2),
     "reused-dot-and-replay": hello(0, ADM_A) + new(0, STATIONS, 2) + push(0)
-    + [0, WRITE, STATIONS, 2, 0, 5, NO, NO, 0, 0, 0, 0, 1, 0, 0, STATUS, NO, NO] + push(0)
+    + [0, WRITE, STATIONS, 2, 0, 5, NO, NO, 0, 0, 0, 0, 1, 0, 0, STATUS, NO, NO, NO] + push(0)
     + hello(1, KIOSK, (5, 2)) + [1, REPLAY, 2, PING] + hello(2, STAFF) + [2, REPLAY]
     + [1, RAW, 1, 7, 0, 3, 0, 9, 65] + pull(1, 3, (1, 6)),
     "junk-lines": hello(0, RIDER9) + [0, RAW, 0, 40] + list(b'{"type":"pull","id":1,"cursor":-1}')
@@ -62,7 +65,10 @@ seeds = {
     "repeated-key-in-batch": hello(0, ADM_A) + new(0, STATIONS, 1) + edit(0, STATIONS, STATUS, 1, 1) + push(0),
     # One record twice in one run of a push (two single writes with the same key).
     "repeated-key-in-run": hello(0, ADM_A) + new(0, STATIONS, 1)
-    + [0, WRITE, STATIONS, 1, 2, *NORMAL, NO, 3, 0, 0, 0, 0, 1, 0, 0, NO] + push(0),
+    + [0, WRITE, STATIONS, 1, 2, *NORMAL, NO, 3, 0, 0, 0, 0, 1, 0, 0, NO, NO] + push(0),
+    # An edit, then the state it wrote over, in one push.
+    "stale-state-after-edit": hello(0, ADM_A) + new(0, STATIONS, 1) + push(0) + edit(0, STATIONS, STATUS, 2, 1)[:-1]
+    + [7] + push(0),
     "subscribe-edges": hello(0, ADM_B) + [0, SUBSCRIBE, 0, 5, 0, SUBSCRIBE, 0, 2, 1, SUBSCRIBE, 0, 0]
     + new(0, STATIONS, 1) + push(0) + [0, SUBSCRIBE, 0, 3] + pull(0, 1, (0, 5)),
 }

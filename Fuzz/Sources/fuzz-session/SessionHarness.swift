@@ -144,7 +144,8 @@ final class SessionHarness {
         let collection = input.pick(["stations", "checkins", "appeals"])
         let key = input.pick(Self.keys[collection]!)
         let path = "\(collection)/\(key)"
-        var state = device.view[path] ?? RecordState()
+        let seen = device.view[path]
+        var state = seen ?? RecordState()
         // The dot: the next counter, or (rarely) one already used, or one far ahead.
         switch input.pick(16) {
         case 0 where device.counter > 0: break
@@ -174,6 +175,10 @@ final class SessionHarness {
             connection.pending.removeAll { $0.collection == collection && $0.key == key }
         }
         connection.pending.append(record)
+        if !options.avoidRepeatedKeys, let seen, seen.exists, input.chance(8) {
+            // The state it wrote over, after it in the same batch (a batch's order carries nothing).
+            connection.pending.append(KeyedRecord(collection: collection, key: key, state: seen))
+        }
         connections[slot] = connection
     }
 
