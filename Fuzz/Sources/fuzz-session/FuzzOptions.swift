@@ -1,4 +1,5 @@
 import Foundation
+@_spi(Defects) import SyncStore
 
 /// Patterns the grammar can leave out, to let a campaign get past a crash already reported
 /// (set `YONGAI_FUZZ_AVOID` to a comma-separated list of the names below). Off by default:
@@ -11,6 +12,9 @@ struct FuzzOptions {
     var avoidMaximumTimestamp = false
     /// `YONGAI_FUZZ_TRACE=1`: print every line sent and received (to replay one input by hand).
     var trace = false
+    /// `YONGAI_FUZZ_DEFECT=keep-only-winner`: the store drops merged siblings, a planted bug
+    /// the lost-write check must catch (to show the harness can fail).
+    var plantedDefects: StoreDefects = []
 
     static let current: FuzzOptions = {
         let names = Set(
@@ -21,6 +25,9 @@ struct FuzzOptions {
         options.avoidRepeatedKeys = names.contains("repeated-keys")
         options.avoidMaximumTimestamp = names.contains("maximum-timestamp")
         options.trace = ProcessInfo.processInfo.environment["YONGAI_FUZZ_TRACE"] == "1"
+        if ProcessInfo.processInfo.environment["YONGAI_FUZZ_DEFECT"] == "keep-only-winner" {
+            options.plantedDefects = .keepOnlyWinner
+        }
         return options
     }()
 }

@@ -3,7 +3,7 @@ import GRDB
 import SyncCore
 import SyncProtocol
 import SyncSession
-import SyncStore
+@_spi(Defects) import SyncStore
 import SyncTesting
 import YongaiDomain
 
@@ -51,12 +51,16 @@ final class SessionHarness {
     var devices: [Device]
     var connections: [Connection?] = [nil, nil, nil]
     var acknowledged: [AcknowledgedWrite] = []
+    /// Every state the daemon acknowledged, by "collection/key": the writes that may replace others.
+    var acknowledgedStates: [String: [RecordState]] = [:]
     var lastPush: [UInt8]?
 
     init(options: FuzzOptions) throws {
         self.options = options
         let template = try Self.template.get()
-        store = try template.store.copy(clock: clock)
+        var storeOptions = StoreOptions(registersDots: true)
+        storeOptions.defects = options.plantedDefects
+        store = try template.store.copy(clock: clock, options: storeOptions)
         epoch = template.epoch
         devices = [
             ("adm-a", "admin:ops"), ("adm-b", "admin:ops"), ("phone-r7", "rider:r-7"), ("kiosk-1", "station:st-1"),
@@ -87,7 +91,7 @@ final class SessionHarness {
         switch input.pick(20) {
         case 0, 1, 19: hello(slot, &input)
         case 2...7: write(slot, &input)
-        case 8, 9, 10: push(slot, &input)
+        case 8, 9, 10: try push(slot, &input)
         case 11, 12: pull(slot, &input)
         case 13: subscribe(slot, &input)
         case 14: send(slot, ClientMessage.ping(id: nextID(slot)).line().dropLast())
@@ -235,7 +239,7 @@ final class SessionHarness {
     }
 
     /// Sends the connection's queued records as one push.
-    private func push(_ slot: Int, _ input: inout FuzzInput) {
+    private func push(_ slot: Int, _ input: inout FuzzInput) throws {
         guard var connection = connections[slot], !connection.pending.isEmpty else { return }
         let records = connection.pending
         connection.pending = []
@@ -251,6 +255,7 @@ final class SessionHarness {
                 "pushed counts \(result.accepted)+\(result.unchanged)+\(result.refused.count) for \(records.count) records"
             )
             for (index, record) in records.enumerated() where !refused.contains(index) {
+                acknowledgedStates["\(record.collection)/\(record.key)", default: []].append(record.state)
                 for field in record.state.fields {
                     for value in field.register.values {
                         acknowledged.append(
@@ -259,6 +264,7 @@ final class SessionHarness {
                     }
                 }
             }
+            try checkAcknowledged()
         }
     }
 
@@ -357,6 +363,33 @@ final class SessionHarness {
         }
     }
 
+    /// Every value the daemon acknowledged is held, or an acknowledged state saw it and does
+    /// not hold it (wrote over it). Checked after each push: a value lost there cannot be
+    /// excused by a later push of a device that pulled the loss.
+    func checkAcknowledged() throws {
+        for write in acknowledged {
+            let path = "\(write.collection)/\(write.key)"
+            guard let held = try store.record(write.collection, key: write.key) else {
+                preconditionFailure("acknowledged \(path) is gone")
+            }
+            if let same = held.register(of: write.field)?.values.first(where: { $0.dot == write.value.dot }) {
+                precondition(
+                    same == write.value,
+                    "\(path).\(write.field): acknowledged \(write.value), the store holds \(same) for the same dot")
+            } else {
+                // Gone: then an acknowledged state saw it and does not hold it (wrote over it).
+                let replaced = acknowledgedStates[path, default: []].contains { state in
+                    state.context.covers(write.value.dot)
+                        && state.register(of: write.field)?.values.contains { $0.dot == write.value.dot } != true
+                }
+                precondition(
+                    replaced && held.context.covers(write.value.dot),
+                    "\(path).\(write.field): acknowledged \(write.value) is lost, no acknowledged write replaced it (held: \(held))"
+                )
+            }
+        }
+    }
+
     // MARK: - After the sequence
 
     /// Checks the store's integrity, an admin's full pull, and every acknowledged write.
@@ -393,20 +426,9 @@ final class SessionHarness {
             precondition(
                 held == state, "an admin pulls \(path) as \(state), the store holds \(String(describing: held))")
         }
+        try checkAcknowledged()
         for write in acknowledged {
             let path = "\(write.collection)/\(write.key)"
-            guard let held = try store.record(write.collection, key: write.key) else {
-                preconditionFailure("acknowledged \(path) is gone")
-            }
-            if let same = held.register(of: write.field)?.values.first(where: { $0.dot == write.value.dot }) {
-                precondition(
-                    same == write.value,
-                    "\(path).\(write.field): acknowledged \(write.value), the store holds \(same) for the same dot")
-            } else {
-                precondition(
-                    held.context.covers(write.value.dot),
-                    "\(path).\(write.field): acknowledged \(write.value) is lost (context \(held.context))")
-            }
             precondition(pulled[path] != nil, "an admin's pull misses acknowledged \(path)")
         }
     }
