@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "SyncProtocol", targets: ["SyncProtocol"]),
         .library(name: "SyncSession", targets: ["SyncSession"]),
         .library(name: "YongaiDomain", targets: ["YongaiDomain"]),
+        // The test kit, for the fuzzers in Fuzz/.
+        .library(name: "SyncTesting", targets: ["SyncTesting"]),
         .executable(name: "yongai-syncd", targets: ["yongai-syncd"]),
         .executable(name: "yongai", targets: ["yongai"]),
         .executable(name: "yongai-station", targets: ["yongai-station"]),
