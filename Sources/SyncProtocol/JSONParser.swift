@@ -141,6 +141,8 @@ public struct JSONParser {
     }
 
     mutating func number() throws(Failure) -> JSONValue {
+        // The fast records path calls this straight after a `[` or `,`: the line may end here.
+        guard offset < bytes.count else { throw failure("unexpected end of text") }
         let start = offset
         let negative = bytes[offset] == UInt8(ascii: "-")
         if negative { offset += 1 }

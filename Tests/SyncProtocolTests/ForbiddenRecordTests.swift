@@ -105,4 +105,26 @@ import Testing
             #expect(throws: Never.self, "\(line)") { try result.get() }
         }
     }
+
+    /// Every truncation of a push (a line cut anywhere, as the fuzzer cut one inside a stamp)
+    /// is refused with an error, never read past its end.
+    @Test func everyPrefixOfAPushIsRefusedNotTrapped() throws {
+        let line = Self.push(
+            #"{"c":"stations","k":"st-1","ctx":[["a",1],["b",2]],"d":[0,1,5,0],"f":{"_deleted":false,"lon":[[0,1,5,0,121.5],[1,2,6,1,-0.25e1]],"name":"N"}},"#
+                + Self.run(writers: ["a"], rows: [Self.row("ci-1"), Self.row("ci-2", counter: 2)]))
+        let bytes = Array(line.utf8)
+        for end in 0..<bytes.count {
+            let result = bytes[..<end].withUnsafeBytes { buffer in
+                Result { () throws(ProtocolError) in try ClientMessage.decode(buffer) }
+            }
+            guard case .failure = result else {
+                Issue.record("a push cut at byte \(end) was taken")
+                continue
+            }
+        }
+        let whole = bytes.withUnsafeBytes { buffer in
+            Result { () throws(ProtocolError) in try ClientMessage.decode(buffer) }
+        }
+        #expect(throws: Never.self) { try whole.get() }
+    }
 }
