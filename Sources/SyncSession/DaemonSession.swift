@@ -201,7 +201,7 @@ public final class DaemonSession {
             subject: principal.subject, repush: repush,
             cursor: StreamCursor(epoch: configuration.epoch, seq: resume), maximumLine: configuration.maximumLine,
             maximumBatch: configuration.maximumBatch,
-            renamings: try store.renamings(limit: ProtocolLimits.maximumRenamings), time: store.nowMillis(),
+            renamings: try store.renamings(limit: ProtocolLimits.maximumRenamings), time: min(max(store.nowMillis(), 0), HybridTimestamp.maximumWallMillis),
             maximumClockAhead: configuration.maximumClockAhead, idleTimeoutMillis: configuration.idleTimeoutMillis)
         return Output(messages: [.welcome(welcome)])
     }
