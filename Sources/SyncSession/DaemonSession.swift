@@ -201,7 +201,8 @@ public final class DaemonSession {
             subject: principal.subject, repush: repush,
             cursor: StreamCursor(epoch: configuration.epoch, seq: resume), maximumLine: configuration.maximumLine,
             maximumBatch: configuration.maximumBatch,
-            renamings: try store.renamings(limit: ProtocolLimits.maximumRenamings), time: min(max(store.nowMillis(), 0), HybridTimestamp.maximumWallMillis),
+            renamings: try store.renamings(limit: ProtocolLimits.maximumRenamings),
+            time: min(max(store.nowMillis(), 0), HybridTimestamp.maximumWallMillis),
             maximumClockAhead: configuration.maximumClockAhead, idleTimeoutMillis: configuration.idleTimeoutMillis)
         return Output(messages: [.welcome(welcome)])
     }
