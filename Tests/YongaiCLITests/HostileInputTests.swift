@@ -110,6 +110,21 @@ import YongaiDomain
             template: #"{"type":"push","id":2,"records":[\#(checkin(key: "ci-dl-@", d: "0,1,1764000000000,@"))]}"#,
             maximum: "65535"),
         Member(
+            name: "record.list.index",
+            template:
+                #"{"type":"push","id":2,"records":[{"c":"stations","k":"st-001","ctx":[["edge-rider",1]],"f":{"_deleted":[[@,1,1764000000000,0,false]],"status":[[@,1,1764000000000,0,"full"]]}}]}"#,
+            maximum: "0"),
+        Member(
+            name: "record.list.counter",
+            template:
+                #"{"type":"push","id":2,"records":[{"c":"stations","k":"st-001","ctx":[["edge-rider",\#(counterMax)]],"f":{"_deleted":[[0,@,1764000000000,0,false]],"status":[[0,@,1764000000000,0,"full"]]}}]}"#,
+            maximum: counterMax),
+        Member(
+            name: "record.list.wall",
+            template:
+                #"{"type":"push","id":2,"records":[{"c":"stations","k":"st-001","ctx":[["edge-rider",1]],"f":{"_deleted":[[0,1,@,0,false]],"status":[[0,1,@,0,"full"]]}}]}"#,
+            maximum: wallMax),
+        Member(
             name: "record.at",
             template: #"{"type":"push","id":2,"records":[\#(checkin(key: "ci-at-@", at: "@"))]}"#,
             maximum: "253402300799999"),
