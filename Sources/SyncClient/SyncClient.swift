@@ -53,10 +53,14 @@ public final class SyncClient: Sendable {
             metadata: ["sync.error": "\(error)", "sync.renaming": "\(error.renaming.map { "\($0)" } ?? "")"])
     }
 
+    /// Daemon refusals of the token itself: no retry can pass them, only a new token.
+    public static let tokenRefusals: Set<String> = ["bad_token", "token_expired", "token_revoked"]
+
     /// Stays in sync until cancelled: syncs, keeps a live subscription, and after any failure
     /// waits (exponential backoff with jitter, capped) and reconnects. Local writes go on
-    /// meanwhile; they are pushed on the next connection.
-    public func run(onEvent: @escaping @Sendable (ClientSession.Event) -> Void = { _ in }) async {
+    /// meanwhile; they are pushed on the next connection. Throws the daemon's refusal of the
+    /// token, or of the protocol version, which no retry can pass.
+    public func run(onEvent: @escaping @Sendable (ClientSession.Event) -> Void = { _ in }) async throws {
         var backoff = Backoff(base: configuration.backoffBase, cap: configuration.backoffCap)
         while !Task.isCancelled {
             let reachedLive = Atomic<Bool>(false)
@@ -70,6 +74,11 @@ public final class SyncClient: Sendable {
             } catch let error as SessionError where error.renaming != nil {
                 // Renamed away from a copy of this store: reconnect at once under the new id.
                 logRenaming(error)
+            } catch let error as SessionError
+                where Self.tokenRefusals.contains(error.code) || error.code == "unsupported_protocol"
+            {
+                logger.error("the daemon refuses this device; stopping", metadata: ["sync.error": "\(error)"])
+                throw error
             } catch let error as SessionError where error.code == SessionError.concurrentPush {
                 // A one-off sync of this store pushed meanwhile: reconnect at once.
                 logger.info("another sync of this store pushed meanwhile; reconnecting")

@@ -39,6 +39,9 @@ extension DeviceHome {
             throw CLIError(error.message, exitCode: 75)
         } catch let error as SessionError where Self.temporaryRefusals.contains(error.code) {
             throw CLIError("the daemon at \(settings.server) cannot sync now: \(error.message)", exitCode: 75)
+        } catch let error as SessionError where SyncClient.tokenRefusals.contains(error.code) {
+            throw CLIError(
+                "the daemon refused the sync: \(error.message); ask for a new token and run \(command) init again")
         } catch let error as SessionError {
             throw CLIError("the daemon refused the sync: \(error.message)")
         } catch let error as CLIError {
@@ -55,7 +58,8 @@ extension DeviceHome {
 
     /// Records a check-in (works offline) and returns its key.
     public func checkIn(rider: String, station: String, purpose: String, into store: SyncStore) throws -> String {
-        let now = SystemClock().nowMillis()
+        // By the daemon's clock, as the store stamps writes (a device's own clock may be off).
+        let now = try store.clockNowMillis()
         let key = "ci-\(store.replicaID)-\(now)"
         try store.write { transaction in
             try transaction.put(

@@ -67,7 +67,9 @@ struct Init: AsyncParsableCommand, StationCommand {
         try await running {
             try CommandRunner.checkServer(server)
             let claims = try TokenClaims(token: token)
-            try claims.checkExpiry()
+            if let warning = try claims.checkExpiry() {
+                FileHandle.standardError.write(Data("\(warning)\n".utf8))
+            }
             guard claims.role == "station", claims.subject == station else {
                 throw CLIError("the token speaks for \(claims.role) \(claims.subject), not station \(station)")
             }
@@ -84,8 +86,8 @@ struct StationAgent: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await client.run { event in
+        try await cancelWhenGracefulShutdown {
+            try await client.run { event in
                 switch event {
                 case .caughtUp(let report):
                     logger.info(

@@ -65,7 +65,9 @@ struct Init: AsyncParsableCommand, HomeCommand {
         try await running {
             try CommandRunner.checkServer(server)
             let claims = try TokenClaims(token: token)
-            try claims.checkExpiry()
+            if let warning = try claims.checkExpiry() {
+                FileHandle.standardError.write(Data("\(warning)\n".utf8))
+            }
             let store = try device.initialize(
                 .init(server: server, token: token, role: claims.role, subject: claims.subject, station: nil))
             print(

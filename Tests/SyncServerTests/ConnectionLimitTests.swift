@@ -116,7 +116,7 @@ import YongaiDomain
                 backoffCap: .milliseconds(200), backoffBase: .milliseconds(20)),
             logger: Logger(label: "test.client"))
         let running = Task {
-            await client.run { event in
+            try await client.run { event in
                 if case .caughtUp = event { connections.add() }
             }
         }
@@ -125,7 +125,7 @@ import YongaiDomain
         while connections.value == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         try await Task.sleep(for: .seconds(7))
         running.cancel()
-        await running.value
+        try await running.value
         #expect(connections.value == 1, "one connection, kept open by pings")
         #expect(daemon.stop() == 0)
     }

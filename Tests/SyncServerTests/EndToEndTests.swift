@@ -162,7 +162,7 @@ import YongaiDomain
         try await fixture.start()
         let live = AsyncStream<ClientSession.Event>.makeStream()
         let client = fixture.client("watcher")
-        let running = Task { await client.run { live.continuation.yield($0) } }
+        let running = Task { try await client.run { live.continuation.yield($0) } }
         var events = live.stream.makeAsyncIterator()
         while let event = await events.next() {
             if case .caughtUp = event { break }
@@ -192,7 +192,7 @@ import YongaiDomain
         let port = fixture.port
         let live = AsyncStream<ClientSession.Event>.makeStream()
         let client = fixture.client("watcher")
-        let running = Task { await client.run { live.continuation.yield($0) } }
+        let running = Task { try await client.run { live.continuation.yield($0) } }
         var events = live.stream.makeAsyncIterator()
         var caughtUp = 0
         while let event = await events.next() {

@@ -48,7 +48,9 @@ import Testing
         #expect(listener.acceptedCount >= 1, "it did connect")
     }
 
-    @Test func initRefusesATokenTheDaemonWouldRefuseForItsAge() throws {
+    /// A token expired by the device's clock is only a warning at init (the device's clock may
+    /// be wrong; the daemon's decides), in one line.
+    @Test func initWarnsOfATokenExpiredByTheDevicesClock() throws {
         let directory = TemporaryDirectory("expired")
         defer { directory.remove() }
         let run = try DaemonProcess.run(
@@ -57,9 +59,10 @@ import Testing
                 "--home", directory.file("rider"), "init", "--server", "127.0.0.1:7420", "--token",
                 Self.token(role: "rider", subject: "r-1", expiresAt: 1_000),
             ], timeout: 30)
-        #expect(run.status == 1)
+        #expect(run.status == 0)
+        #expect(run.error.split(separator: "\n").count == 1, "\(run.error)")
         #expect(run.error.contains("the token expired at 1970-01-01T00:00:01Z"), "\(run.error)")
-        #expect(!FileManager.default.fileExists(atPath: directory.file("rider/device.json")))
+        #expect(FileManager.default.fileExists(atPath: directory.file("rider/device.json")))
     }
 
     @Test func deviceSettingsHoldingTheTokenAreOwnerOnly() throws {

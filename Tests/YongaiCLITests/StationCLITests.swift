@@ -72,4 +72,27 @@ import Testing
         #expect(checkins.count == 1)
         #expect(daemon.stop() == 0)
     }
+
+    /// A kiosk agent whose token was revoked stops with one line and a non-zero exit, instead
+    /// of reconnecting for ever: no wait makes a revoked token pass.
+    @Test func anAgentWithARevokedTokenStopsWithOneLine() throws {
+        let directory = TemporaryDirectory("revoked-agent")
+        defer { directory.remove() }
+        let data = directory.file("daemon")
+        let kiosk = directory.file("kiosk")
+        try DaemonProcess.command(["import-stations", "--data", data, RiderCLITests.stations])
+        let daemon = try DaemonProcess(dataDirectory: data)
+        let token = try daemon.token(role: "station", subject: "st-003")
+        let initialized = try Self.station([
+            "--home", kiosk, "init", "--station", "st-003", "--server", "127.0.0.1:\(daemon.port)", "--token", token,
+        ])
+        #expect(initialized.status == 0, "\(initialized.error)")
+        try DaemonProcess.command(["revoke", "--data", data, "--subject", "st-003"])
+        Thread.sleep(forTimeInterval: 0.6)  // the daemon reads its revocations every 250 ms
+        let run = try DaemonProcess.run("yongai-station", ["--home", kiosk, "run"], timeout: 30)
+        #expect(run.status != 0)
+        let lines = run.error.split(separator: "\n").filter { $0.hasPrefix("yongai-station:") }
+        #expect(lines.count == 1 && lines.first?.contains("revoked") == true, "\(run.error)")
+        #expect(daemon.stop() == 0)
+    }
 }
