@@ -223,12 +223,13 @@ struct Sync: AsyncParsableCommand, StationCommand {
     static let configuration = CommandConfiguration(
         abstract: "One sync now. Exits 75 when the daemon cannot be reached.")
     @OptionGroup var local: StationHomeOption
+    @OptionGroup var timeout: SyncTimeoutOption
     @ParentCommand var root: YongaiStation
 
     func run() async throws {
         try await running {
             let (settings, _) = try station()
-            print(try await device.syncOnce(settings, command: "yongai-station"))
+            print(try await device.syncOnce(settings, command: "yongai-station", timeout: timeout.duration))
         }
     }
 }

@@ -19,7 +19,9 @@ struct YongaiSyncd: AsyncParsableCommand {
 }
 
 struct DataOption: ParsableArguments {
-    @Option(name: .customLong("data"), help: "The data directory (created on first start).")
+    @Option(
+        name: .customLong("data"),
+        help: "The daemon's data directory: its store, token secret and revocations (created when missing).")
     var directory = "./yongai-data"
 }
 
@@ -141,8 +143,15 @@ struct Token: ParsableCommand {
     }
 
     func run() throws {
+        let secret = DaemonConfiguration(dataDirectory: data.directory).secretPath
+        if !FileManager.default.fileExists(atPath: secret) {
+            FileHandle.standardError.write(
+                Data(
+                    "yongai-syncd: \(data.directory) held no token secret; made a new one (a daemon serving another --data refuses this token)\n"
+                        .utf8))
+        }
         try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
-        let authority = try TokenAuthority.loadOrCreate(at: data.directory + "/secret")
+        let authority = try TokenAuthority.loadOrCreate(at: secret)
         let lifetime = expires ?? TokenLifetime(role.defaultTokenLifetime)!
         let now = SystemClock().nowMillis()
         print(
@@ -170,12 +179,20 @@ struct Revoke: ParsableCommand {
     }
 
     func run() throws {
-        try FileManager.default.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+        let configuration = DaemonConfiguration(dataDirectory: data.directory)
+        guard FileManager.default.fileExists(atPath: configuration.secretPath) else {
+            // Revoking where no daemon keeps its data would quietly revoke nothing.
+            FileHandle.standardError.write(
+                Data(
+                    "yongai-syncd: \(data.directory) holds no daemon data (no token secret): pass the daemon's --data\n"
+                        .utf8))
+            throw ExitCode(1)
+        }
         // Tokens issued from the next millisecond on are valid again.
         let before = SystemClock().nowMillis() + 1
         try RevocationList.add(
             Revocation(subject: subject, role: role?.rawValue, before: before),
-            at: DaemonConfiguration(dataDirectory: data.directory).revocationsPath)
+            at: configuration.revocationsPath)
         print("revoked the tokens of \(role.map { "\($0.rawValue) " } ?? "")\(subject) issued until now")
     }
 }

@@ -174,12 +174,7 @@ struct Sync: AsyncParsableCommand, HomeCommand {
     @OptionGroup var local: HomeOption
     @ParentCommand var root: Yongai
 
-    @Option(help: "Seconds to wait for the daemon to answer a request before giving up (exit 75).")
-    var timeout = 30.0
-
-    func validate() throws {
-        guard timeout >= 0.05, timeout <= 3_600 else { throw ValidationError("--timeout must be 0.05-3600 seconds") }
-    }
+    @OptionGroup var timeout: SyncTimeoutOption
 
     func run() async throws {
         try await running {
@@ -188,7 +183,7 @@ struct Sync: AsyncParsableCommand, HomeCommand {
             defer { progress.finish() }
             print(
                 try await device.syncOnce(
-                    settings, command: "yongai", timeout: .milliseconds(Int64(timeout * 1_000))
+                    settings, command: "yongai", timeout: timeout.duration
                 ) { progress.show($0) })
         }
     }

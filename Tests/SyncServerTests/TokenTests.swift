@@ -210,4 +210,17 @@ import Testing
         #expect(try ConnectionLimitTests.kind(fresh) == "welcome")
         #expect(daemon.stop() == 0)
     }
+
+    /// A revocation where no daemon keeps its data would revoke nothing: it is refused in one
+    /// line, and nothing is created there.
+    @Test func revokeRefusesADirectoryWithoutDaemonData() throws {
+        let directory = TemporaryDirectory("revoke-nowhere")
+        defer { directory.remove() }
+        let data = directory.file("not-a-daemon")
+        let run = try DaemonProcess.run("yongai-syncd", ["revoke", "--data", data, "--subject", "r-1"], timeout: 30)
+        #expect(run.status == 1)
+        #expect(run.error.split(separator: "\n").count == 1, "\(run.error)")
+        #expect(run.error.contains("holds no daemon data"), "\(run.error)")
+        #expect(!FileManager.default.fileExists(atPath: data))
+    }
 }
