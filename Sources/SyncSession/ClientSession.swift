@@ -338,6 +338,8 @@ public final class ClientSession {
             }
         }
         restampedRecords.formUnion(done)
+        // Each goes up again in the next push: count it once.
+        report.sent -= done.count
         return Set(done)
     }
 

@@ -22,7 +22,11 @@ import YongaiDomain
         let before = try #require(try phone.record("checkins", key: "c-1")?.maximumTimestamp)
         #expect(before.wallMillis >= Self.now + Self.twoHours)
 
-        try network.sync("rider")
+        guard case .caughtUp(let report) = try network.sync("rider") else {
+            Issue.record("the sync did not catch up")
+            return
+        }
+        #expect(report.sent == 1 && report.refused == 0)
         let held = try #require(try network.daemonStore.record("checkins", key: "c-1"))
         #expect(held.maximumTimestamp.wallMillis <= Self.now + StoreOptions.defaultMaximumClockAhead)
         #expect(held.visibleValue(of: "rider_id") == .text("r-7"))
