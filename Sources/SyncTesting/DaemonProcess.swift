@@ -131,4 +131,17 @@ public final class DaemonProcess {
     public func standardError() -> String {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
+
+    /// Runs `script` with /bin/sh; its exit status (killed after 30 s).
+    public static func shell(_ script: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
 }

@@ -129,7 +129,7 @@ import Testing
         defer { directory.remove() }
         let data = directory.file("data")
         let syncd = try DaemonProcess.product("yongai-syncd")
-        let run = try Self.shell(
+        let run = try DaemonProcess.shell(
             "umask 000; '\(syncd)' token --data '\(data)' --role rider --subject r-1 >/dev/null"
                 + " && '\(syncd)' revoke --data '\(data)' --subject r-1 >/dev/null"
                 + " && '\(syncd)' revoke --data '\(data)' --subject r-2 --role rider >/dev/null")
@@ -139,19 +139,6 @@ import Testing
         let list = try RevocationList(path: data + "/revocations.json")
         #expect(list.entries.map(\.subject) == ["r-1", "r-2"])
         #expect(list.entries.map(\.role) == [nil, "rider"])
-    }
-
-    /// Runs `script` with /bin/sh; its exit status (killed after 30 s).
-    static func shell(_ script: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 
     @Test func theDaemonRefusesExpiredAndExpiryLessTokensAtHello() throws {

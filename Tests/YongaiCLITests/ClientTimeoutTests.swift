@@ -13,19 +13,6 @@ import Testing
         return "yat1.\(encoded).c2lnbmF0dXJl"
     }
 
-    /// Runs `script` with /bin/sh; its exit status (killed after 30 s).
-    static func shell(_ script: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
     @Test func aDaemonThatAcceptsButNeverAnswersDoesNotHangSync() throws {
         let directory = TemporaryDirectory("silent")
         defer { directory.remove() }
@@ -77,11 +64,11 @@ import Testing
         let initRider = "'\(yongai)' --home '\(rider)' init --server 127.0.0.1:7420 --token '\(riderToken)' >/dev/null"
         let initKiosk =
             "'\(station)' --home '\(kiosk)' init --station st-1 --server 127.0.0.1:7420 --token '\(stationToken)' >/dev/null"
-        #expect(try Self.shell("umask 000; \(initRider) && \(initKiosk)") == 0)
+        #expect(try DaemonProcess.shell("umask 000; \(initRider) && \(initKiosk)") == 0)
         #expect(PrivateFile.mode(of: rider + "/device.json") == 0o600)
         #expect(PrivateFile.mode(of: kiosk + "/device.json") == 0o600)
         // Written again (init once more), it stays owner-only.
-        #expect(try Self.shell("umask 000; \(initRider)") == 0)
+        #expect(try DaemonProcess.shell("umask 000; \(initRider)") == 0)
         #expect(PrivateFile.mode(of: rider + "/device.json") == 0o600)
     }
 }
