@@ -180,8 +180,8 @@ struct MessageFields {
     /// Refuses a list naming one record twice: a batch holds each record at most once.
     private func checkEachRecordOnce(_ records: [KeyedRecord], _ key: String) throws(ProtocolError) {
         guard records.count > 1 else { return }
-        var seen = Set<RecordIdentity>(minimumCapacity: records.count)
-        for record in records where !seen.insert(RecordIdentity(record)).inserted {
+        var seen = Set<RecordKey>(minimumCapacity: records.count)
+        for record in records where !seen.insert(RecordKey(record)).inserted {
             throw invalid(
                 "\(type).\(key) holds \(record.collection) \(record.key.debugDescription) twice; a batch holds each record once"
             )
@@ -207,17 +207,6 @@ struct MessageFields {
         self.members = members
         self.type = type
         self.id = id
-    }
-}
-
-/// A record's collection and key, hashed together.
-private struct RecordIdentity: Hashable {
-    let collection: String
-    let key: String
-
-    init(_ record: KeyedRecord) {
-        collection = record.collection
-        key = record.key
     }
 }
 

@@ -495,17 +495,6 @@ public final class ClientSession {
     }
 }
 
-/// A record's collection and key.
-struct RecordKey: Hashable {
-    let collection: String
-    let key: String
-
-    init(_ collection: String, _ key: String) {
-        self.collection = collection
-        self.key = key
-    }
-}
-
 /// Deliberately broken client behaviours, each one a bug the simulation harness must catch.
 @_spi(Defects) public struct SessionDefects: OptionSet, Sendable {
     public let rawValue: Int

@@ -231,9 +231,7 @@ public final class WriteTransaction {
     public func restamp(_ collection: String, key: String, after wallMillis: Int64) throws(StoreError) -> Bool {
         let table = try store.table(collection)
         let stored = try perform { try storage.load(table, key: key) }
-        guard stored.location != .absent,
-            stored.state.latestTimestamp(notCoveredBy: nil).map({ $0.wallMillis > wallMillis }) == true
-        else { return false }
+        guard stored.location != .absent else { return false }
         let before = meta
         let (dot, timestamp, seq) = nextWrite()
         guard let state = stored.state.restamped(writtenBy: meta.replica, after: wallMillis, as: dot, at: timestamp)

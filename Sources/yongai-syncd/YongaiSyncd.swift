@@ -47,6 +47,7 @@ struct Serve: AsyncParsableCommand {
             "How far ahead of this daemon's clock a pushed write may be stamped, in seconds.",
             discussion: "A record carrying a later write is refused (clock_ahead); its device stamps it again."))
     var maxClockAhead = 900
+
     @Option(help: "Seconds a new connection may take to say hello.")
     var helloTimeout = 10.0
 
